@@ -1,0 +1,7 @@
+"""Allow `python -m homerelay`."""
+
+import sys
+
+from homerelay.cli import main
+
+sys.exit(main())

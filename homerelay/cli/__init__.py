@@ -1,0 +1,57 @@
+"""The `homerelay` command: one entry point, one module per subcommand."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+
+from homerelay.errors import HomerelayError
+
+# Subcommand name -> module. Each module offers `configure(parser)` and `run(args) -> int`
+# and keeps heavy imports inside `run`, so that e.g. the agent never loads Flask.
+SUBCOMMANDS = {
+    "serve": "homerelay.cli.serve",
+    "home": "homerelay.cli.home",
+    "token": "homerelay.cli.token",
+    "agent": "homerelay.cli.agent",
+    "demo": "homerelay.cli.demo",
+    "send": "homerelay.cli.send",
+    "parse": "homerelay.cli.parse",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the argument parser with every subcommand."""
+    parser = argparse.ArgumentParser(prog="homerelay", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at debug level")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, module_name in SUBCOMMANDS.items():
+        module = importlib.import_module(module_name)
+        summary = (module.__doc__ or "").strip().splitlines()[0]
+        sub = subparsers.add_parser(name, help=summary, description=summary)
+        module.configure(sub)
+        sub.set_defaults(run=module.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the process exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return int(args.run(args) or 0)
+    except HomerelayError as error:
+        print(f"homerelay {args.command}: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover - `python -m homerelay.cli`
+    sys.exit(main())

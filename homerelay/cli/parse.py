@@ -1,0 +1,10 @@
+"""homerelay parse (being built)."""
+
+
+def configure(parser):
+    """Add this subcommand's arguments."""
+
+
+def run(args):
+    """Run the subcommand."""
+    raise SystemExit("homerelay parse: not available yet")

@@ -1,0 +1,10 @@
+"""homerelay serve (being built)."""
+
+
+def configure(parser):
+    """Add this subcommand's arguments."""
+
+
+def run(args):
+    """Run the subcommand."""
+    raise SystemExit("homerelay serve: not available yet")

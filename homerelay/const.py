@@ -1,0 +1,66 @@
+"""Names and defaults shared by the server, the agent, the language and the CLI."""
+
+# Actions a device understands (a door: on = open, off = close).
+ACTION_ON = "on"
+ACTION_OFF = "off"
+ACTIONS = (ACTION_ON, ACTION_OFF)
+
+# Intents the language produces.
+INTENT_CONTROL = "control"
+INTENT_LIST = "list"
+INTENT_ALL_OFF = "all_off"
+INTENT_TERMINATE = "terminate"
+INTENTS = (INTENT_CONTROL, INTENT_LIST, INTENT_ALL_OFF, INTENT_TERMINATE)
+
+# Device kinds a house may contain.
+KIND_LED = "led"
+KIND_RELAY = "relay"
+KIND_SERVO = "servo"
+DEVICE_KINDS = (KIND_LED, KIND_RELAY, KIND_SERVO)
+SENSOR_DHT11 = "dht11"
+
+# Token roles.
+ROLE_APP = "app"
+ROLE_AGENT = "agent"
+ROLES = (ROLE_APP, ROLE_AGENT)
+
+# Command life cycle.
+STATUS_PENDING = "pending"
+STATUS_DELIVERED = "delivered"
+STATUS_DONE = "done"
+STATUS_FAILED = "failed"
+STATUS_EXPIRED = "expired"
+COMMAND_STATUSES = (STATUS_PENDING, STATUS_DELIVERED, STATUS_DONE, STATUS_FAILED, STATUS_EXPIRED)
+ACK_STATUSES = (STATUS_DONE, STATUS_FAILED)
+
+# Where a command came from.
+SOURCE_APP = "app"
+SOURCE_AUTOMATION = "automation"
+SOURCE_LEGACY = "legacy"
+COMMAND_SOURCES = (SOURCE_APP, SOURCE_AUTOMATION, SOURCE_LEGACY)
+
+# Server-Sent Event names.
+EVENT_COMMAND = "command"
+EVENT_READING = "reading"
+EVENT_DEVICES = "devices"
+EVENT_AUTOMATION = "automation"
+
+# Sensor limits (DHT11 datasheet range is narrower; these are the physical bounds we accept).
+TEMPERATURE_MIN_C = -40.0
+TEMPERATURE_MAX_C = 85.0
+HUMIDITY_MIN = 0.0
+HUMIDITY_MAX = 100.0
+
+# Defaults.
+DEFAULT_PORT = 5002
+DEFAULT_LEASE_SECONDS = 30.0
+MAX_LONG_POLL_SECONDS = 60.0
+READING_INTERVAL_SECONDS = 10.0
+COMMAND_TEXT_MAX = 200
+
+# Environment variables.
+ENV_DB = "HOMERELAY_DB"
+ENV_SERVER = "HOMERELAY_SERVER"
+ENV_TOKEN = "HOMERELAY_TOKEN"
+ENV_LIMITS = "HOMERELAY_LIMITS"
+ENV_MAX_WAIT = "HOMERELAY_MAX_WAIT"

@@ -1,0 +1,25 @@
+"""The exceptions homerelay raises, each also a builtin where one fits."""
+
+
+class HomerelayError(Exception):
+    """Base of every error homerelay raises on purpose."""
+
+
+class HouseError(HomerelayError, ValueError):
+    """A house description is invalid; the message names the field and the problem."""
+
+
+class UnknownDeviceError(HomerelayError, KeyError):
+    """A room/device pair that the house does not contain."""
+
+    def __str__(self) -> str:
+        # KeyError quotes its argument; a readable sentence is more useful here.
+        return str(self.args[0]) if self.args else "unknown device"
+
+
+class ServerUnavailableError(HomerelayError, ConnectionError):
+    """The relay server could not be reached or answered with a server error."""
+
+
+class AuthError(HomerelayError, PermissionError):
+    """The server refused the token (401) or its role (403)."""
