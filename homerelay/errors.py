@@ -23,3 +23,12 @@ class ServerUnavailableError(HomerelayError, ConnectionError):
 
 class AuthError(HomerelayError, PermissionError):
     """The server refused the token (401) or its role (403)."""
+
+
+class RequestRejectedError(HomerelayError, ValueError):
+    """The server refused a request as invalid (a 4xx other than 401/403/429)."""
+
+    def __init__(self, status: int, detail: str):
+        super().__init__(f"{detail} (HTTP {status})")
+        self.status = status
+        self.detail = detail

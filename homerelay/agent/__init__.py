@@ -1,0 +1,1 @@
+"""The Pi agent: drives the house's devices, reads the sensor, talks to the relay server."""

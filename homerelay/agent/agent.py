@@ -1,0 +1,280 @@
+"""The agent's main loop: an explicit state machine around the command long-poll."""
+
+from __future__ import annotations
+
+import enum
+import logging
+import random
+import signal
+import threading
+import time
+
+from homerelay import const
+from homerelay.agent.client import RelayClient
+from homerelay.agent.devices import HouseDevices
+from homerelay.agent.executor import Executor
+from homerelay.agent.memory import CommandMemory
+from homerelay.agent.pins import choose_pin_factory
+from homerelay.agent.readings import ReadingUploader
+from homerelay.agent.sensor import DHT11Sensor, SimulatedSensor, open_dht11
+from homerelay.agent.settings import AgentSettings
+from homerelay.agent.thermal import ThermalRoom
+from homerelay.errors import AuthError, HomerelayError, RequestRejectedError, ServerUnavailableError
+
+logger = logging.getLogger(__name__)
+
+EXIT_OK = 0
+EXIT_AUTH = 2
+# A 204 that arrives sooner than this after the request means the server does not long-poll.
+EARLY_ANSWER_SLACK = 1.0
+
+
+class AgentState(enum.Enum):
+    """Where the agent's loop is."""
+
+    CONNECTING = "connecting"   # uploading house and device state
+    ONLINE = "online"           # long-polling for commands
+    BACKOFF = "backoff"         # waiting before reconnecting
+    STOPPED = "stopped"
+
+
+class _Interrupted(BaseException):
+    """Raised by the signal handler to break out of a blocking long-poll."""
+
+
+class Backoff:
+    """Exponential reconnect delay, capped, with jitter so many agents do not retry in step."""
+
+    def __init__(self, initial: float, maximum: float, rng: random.Random | None = None):
+        self.initial = initial
+        self.maximum = maximum
+        self._rng = rng or random.Random()
+        self._attempt = 0
+
+    def reset(self) -> None:
+        """Start again from the initial delay (after a successful connection)."""
+        self._attempt = 0
+
+    def next_delay(self) -> float:
+        """The delay before the next attempt: between half and all of the capped exponential."""
+        ceiling = min(self.maximum, self.initial * (2 ** self._attempt))
+        self._attempt += 1
+        return self._rng.uniform(ceiling / 2, ceiling)
+
+
+class Agent:
+    """Runs one house: devices, sensor, and the conversation with the relay server."""
+
+    def __init__(self, settings: AgentSettings, *, house=None, pin_factory=None, sensor=None):
+        self.settings = settings
+        self.house = house
+        self._pin_factory = pin_factory
+        self._sensor = sensor
+        self.state = AgentState.CONNECTING
+        self.stop_event = threading.Event()
+        self.online = threading.Event()
+        self.devices: HouseDevices | None = None
+        self.memory = CommandMemory(settings.state_file, settings.remembered_commands)
+        self.backoff = Backoff(settings.backoff_initial, settings.backoff_max)
+        self.room: ThermalRoom | None = None
+        self.uploader: ReadingUploader | None = None
+        self.command_requests = 0
+        self._interruptible = False
+        self._server_caps_wait = False
+
+    # Life cycle ---------------------------------------------------------------------------
+
+    def stop(self) -> None:
+        """Ask the loop to end (it finishes the request under way, then leaves devices safe)."""
+        self.stop_event.set()
+
+    def run(self) -> int:
+        """Run until stopped, terminated (exit 0) or refused by the server (exit 2)."""
+        previous = self._install_signal_handlers()
+        client = RelayClient(self.settings.base_url, self.settings.token, self.settings.http_timeout)
+        readings_client = RelayClient(
+            self.settings.base_url, self.settings.token, self.settings.http_timeout
+        )
+        sensor = None
+        try:
+            self._open_house()
+            sensor = self._sensor or self._open_sensor()
+            if sensor is not None:
+                interval = self.settings.reading_interval or (
+                    self.house.sensor.interval if self.house.sensor else const.READING_INTERVAL_SECONDS
+                )
+                self.uploader = ReadingUploader(
+                    sensor, readings_client, self.stop_event,
+                    interval=interval,
+                    buffer_size=self.settings.reading_buffer,
+                    batch_max=self.settings.reading_batch_max,
+                )
+                self.uploader.start()
+            return self._loop(client)
+        except _Interrupted:
+            logger.info("Stopping on signal")
+            return EXIT_OK
+        finally:
+            self.stop_event.set()
+            self.online.clear()
+            self.state = AgentState.STOPPED
+            self._restore_signal_handlers(previous)
+            if self.uploader is not None:
+                self.uploader.join(timeout=2.0)
+            if self.devices is not None:
+                self.devices.make_safe()
+                self.devices.close()
+                logger.info("Devices left safe: all off, door shut")
+            if sensor is not None and sensor is not self._sensor:
+                sensor.close()
+            client.close()
+            readings_client.close()
+
+    def _open_house(self) -> None:
+        if self.house is None:
+            from homerelay.house import House  # noqa: PLC0415 - keeps `homerelay --help` light
+
+            self.house = (
+                House.from_file(self.settings.house_file) if self.settings.house_file
+                else House.default()
+            )
+        factory, simulated = self._pin_factory, self.settings.simulate
+        if factory is None:
+            factory, simulated = choose_pin_factory(self.settings.simulate)
+        self._simulated = simulated
+        self.devices = HouseDevices(self.house, factory, self.settings.servo_move_seconds)
+        self.executor = Executor(self.devices)
+
+    def _open_sensor(self):
+        if self._simulated:
+            self.room = ThermalRoom(self.devices.running_fans, time_scale=self.settings.time_scale)
+            return SimulatedSensor(self.room)
+        if self.house.sensor is None:
+            logger.info("The house has no sensor: no readings")
+            return None
+        try:
+            return DHT11Sensor(open_dht11(self.house.sensor.pin))
+        except (ImportError, NotImplementedError, RuntimeError, AttributeError) as error:
+            logger.error("Cannot open the DHT11 (install homerelay[pi]?): %s; no readings", error)
+            return None
+
+    # The state machine ---------------------------------------------------------------------
+
+    def _loop(self, client: RelayClient) -> int:
+        while not self.stop_event.is_set():
+            try:
+                if self.state is AgentState.CONNECTING:
+                    self._connect(client)
+                elif self.state is AgentState.ONLINE:
+                    if self._poll_once(client):
+                        return EXIT_OK
+                elif self.state is AgentState.BACKOFF:
+                    delay = self.backoff.next_delay()
+                    logger.info("Reconnecting in %.1f s", delay)
+                    self.stop_event.wait(delay)
+                    self.state = AgentState.CONNECTING
+            except AuthError as error:
+                logger.error("%s; check --token / HOMERELAY_TOKEN (an agent token is needed)", error)
+                return EXIT_AUTH
+            except (ServerUnavailableError, RequestRejectedError) as error:
+                logger.warning("Server problem while %s: %s", self.state.value, error)
+                self._go_offline()
+            except HomerelayError:
+                logger.exception("Unexpected error while %s", self.state.value)
+                self._go_offline()
+            except Exception:  # never let one surprise end the agent: log, back off, reconnect
+                logger.exception("Unexpected error while %s", self.state.value)
+                self._go_offline()
+        return EXIT_OK
+
+    def _go_offline(self) -> None:
+        self.online.clear()
+        self.state = AgentState.BACKOFF
+
+    def _connect(self, client: RelayClient) -> None:
+        client.put_house(self.house.to_mapping())
+        client.put_devices(self.devices.states())
+        logger.info("Connected to %s", self.settings.base_url)
+        self.backoff.reset()
+        self.state = AgentState.ONLINE
+        self.online.set()
+
+    def _poll_once(self, client: RelayClient) -> bool:
+        """One long-poll; returns True when a terminate command was carried out."""
+        started = time.monotonic()
+        self.command_requests += 1
+        self._interruptible = True
+        try:
+            if self.stop_event.is_set():
+                return False
+            command = client.next_command(self.settings.wait)
+        finally:
+            self._interruptible = False
+        if command is not None:
+            return self.handle(client, command)
+        elapsed = time.monotonic() - started
+        self._note_early_answer(elapsed)
+        # Idle: never more than one request per min_poll_interval (3 a minute at 20 s), even
+        # when the server answers at once because it does not allow long-polling.
+        pause = self.settings.min_poll_interval - elapsed
+        if pause > 0:
+            self.stop_event.wait(pause)
+        return False
+
+    def _note_early_answer(self, elapsed: float) -> None:
+        early = elapsed < self.settings.wait - EARLY_ANSWER_SLACK
+        if early and not self._server_caps_wait:
+            logger.info(
+                "The server ends long-polls after %.1f s (asked %s s); polling at most every %s s",
+                elapsed, self.settings.wait, self.settings.min_poll_interval,
+            )
+        self._server_caps_wait = early
+
+    def handle(self, client: RelayClient, command: dict) -> bool:
+        """Carry out (or re-acknowledge) one command; returns True when it was a terminate."""
+        command_id = command.get("id")
+        known = self.memory.outcome(command_id)
+        if known is not None:
+            logger.info("Command %s was carried out before; acknowledging it again", command_id)
+            client.ack(command_id, *known)
+            return False
+        outcome = self.executor.carry_out(command)
+        logger.info("Command %s %r: %s: %s", command_id, command.get("text"), outcome.status,
+                    outcome.result)
+        # Remember before acknowledging: if the ack is lost, the redelivery is recognised.
+        self.memory.remember(command_id, outcome.status, outcome.result,
+                             terminate=outcome.terminate)
+        client.ack(command_id, outcome.status, outcome.result)
+        try:
+            client.put_devices(self.devices.states())
+        except ServerUnavailableError as error:
+            logger.warning("Device state not reported (sent again on reconnect): %s", error)
+            self._go_offline()
+        if outcome.terminate:
+            logger.info("Terminated by command %s", command_id)
+            return True
+        return False
+
+    # Signals -------------------------------------------------------------------------------
+
+    def _install_signal_handlers(self):
+        if threading.current_thread() is not threading.main_thread():
+            return None
+        previous = {}
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            previous[signum] = signal.signal(signum, self._on_signal)
+        return previous
+
+    def _restore_signal_handlers(self, previous) -> None:
+        for signum, handler in (previous or {}).items():
+            signal.signal(signum, handler)
+
+    def _on_signal(self, signum, frame) -> None:
+        logger.info("Received %s", signal.Signals(signum).name)
+        already = self.stop_event.is_set()
+        self.stop_event.set()
+        # Only a blocking long-poll is interrupted; anything else finishes its step first,
+        # so a command is never left half carried out.
+        if self._interruptible and not already:
+            self._interruptible = False
+            raise _Interrupted()

@@ -1,0 +1,121 @@
+"""A small HTTP client for the relay server's v1 API (requests, no server-side imports)."""
+
+from __future__ import annotations
+
+import logging
+
+import requests
+
+from homerelay.errors import AuthError, RequestRejectedError, ServerUnavailableError
+
+logger = logging.getLogger(__name__)
+
+API = "/api/v1"
+
+
+class RelayClient:
+    """Talks to one relay server with one token; one instance per thread (sessions are not shared)."""
+
+    def __init__(self, server: str, token: str, timeout: float = 10.0):
+        self.server = server.rstrip("/")
+        self.timeout = timeout
+        self._session = requests.Session()
+        self._session.headers["Authorization"] = f"Bearer {token}"
+        self._session.headers["User-Agent"] = "homerelay-agent"
+
+    def request(self, method: str, path: str, *, timeout: float | None = None, **kwargs):
+        """Send one request; returns the response (2xx) or raises a homerelay error."""
+        url = f"{self.server}{path}"
+        try:
+            response = self._session.request(method, url, timeout=timeout or self.timeout, **kwargs)
+        except requests.RequestException as error:
+            raise ServerUnavailableError(f"{self.server} is unreachable: {_short(error)}") from error
+        status = response.status_code
+        if status < 400:
+            return response
+        detail = _detail(response)
+        if status in (401, 403):
+            raise AuthError(f"the server refused the token (HTTP {status}): {detail}")
+        if status == 429 or status >= 500:
+            raise ServerUnavailableError(f"{method} {path}: HTTP {status}: {detail}")
+        raise RequestRejectedError(status, detail)
+
+    def healthy(self) -> bool:
+        """True when /healthz answers."""
+        try:
+            return self.request("GET", "/healthz", timeout=2.0).ok
+        except (ServerUnavailableError, RequestRejectedError, AuthError):
+            return False
+
+    # Agent role ---------------------------------------------------------------------------
+
+    def put_house(self, mapping: dict) -> None:
+        """Upload the house layout the agent runs."""
+        self.request("PUT", f"{API}/house", json=mapping)
+
+    def put_devices(self, states: list[dict]) -> None:
+        """Upload the full state of every device."""
+        self.request("PUT", f"{API}/devices", json={"devices": states})
+
+    def next_command(self, wait: float) -> dict | None:
+        """Long-poll for the next command; None when the server answered 204 (none yet)."""
+        response = self.request(
+            "GET", f"{API}/agent/next", params={"wait": _seconds(wait)}, timeout=wait + self.timeout
+        )
+        if response.status_code == 204 or not response.content:
+            return None
+        return response.json()
+
+    def ack(self, command_id, status: str, result: str) -> None:
+        """Acknowledge a command as done or failed."""
+        self.request("POST", f"{API}/commands/{command_id}/ack",
+                     json={"status": status, "result": result})
+
+    def post_readings(self, body) -> None:
+        """Upload one reading (a dict) or a batch (a list of dicts with "at")."""
+        self.request("POST", f"{API}/readings", json=body)
+
+    # App role (homerelay send) -----------------------------------------------------------
+
+    def post_command(self, text: str):
+        """Queue a command; returns the response (201 with the command, or raises)."""
+        return self.request("POST", f"{API}/commands", json={"text": text})
+
+    def get_command(self, command_id) -> dict:
+        """One command as the server knows it now."""
+        return self.request("GET", f"{API}/commands/{command_id}").json()
+
+    def get_devices(self) -> dict:
+        """All devices and their states."""
+        return self.request("GET", f"{API}/devices").json()
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._session.close()
+
+
+def _seconds(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+def _detail(response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return (response.text or response.reason or "").strip()[:200]
+    if isinstance(body, dict):
+        return str(body.get("detail") or body.get("error") or body)
+    return str(body)[:200]
+
+
+def _short(error: Exception) -> str:
+    # requests nests the real reason several levels deep; its repr is long and unhelpful.
+    reason = error
+    for _ in range(5):
+        inner = reason.__cause__ or reason.__context__
+        if inner is None and reason.args and isinstance(reason.args[0], Exception):
+            inner = reason.args[0]
+        if inner is None or inner is reason:
+            break
+        reason = inner
+    return (str(reason) or type(reason).__name__)[:160]
