@@ -1,0 +1,305 @@
+"""Turn a sentence into actions for one house: clauses, inherited words, resolved targets."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from homerelay import const
+from homerelay.house import House, spoken
+from homerelay.language.lexicon import (
+    ACTION, ALL, CONNECTOR, DEVICE, EVERYTHING, FILLER, QUESTION, QUESTION_OPENER, ROOM,
+    Lexicon, Meaning, Tagged, lexicon_for,
+)
+from homerelay.language.phrasing import and_list, label, quote, sentence, the_rooms
+from homerelay.language.result import Action, ParseResult
+from homerelay.language.vocabulary import tokenize
+
+logger = logging.getLogger(__name__)
+
+MAX_TEXT_LENGTH = 1000
+CONTENT_KINDS = (ACTION, ROOM, DEVICE, ALL, EVERYTHING)
+EXAMPLE = "turn on the kitchen light"
+
+
+class Refusal(Exception):
+    """Raised inside the parser to refuse a sentence with one human sentence."""
+
+    def __init__(self, message: str, suggestions: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.message = message
+        self.suggestions = suggestions
+
+
+@dataclass
+class Clause:
+    """One part of a sentence between connectors ("turn on the light", "and the fan")."""
+
+    actions: list[Meaning] = field(default_factory=list)
+    rooms: list[str] = field(default_factory=list)
+    devices: list[Meaning] = field(default_factory=list)
+    all: bool = False
+    everything: bool = False
+    first: str = ""  # kind of the first content word
+    last: str = ""   # kind of the last content word
+
+    @property
+    def empty(self) -> bool:
+        """No content word at all."""
+        return not self.first
+
+    @property
+    def room_only(self) -> bool:
+        """Names rooms but nothing to switch in them."""
+        return bool(self.rooms) and not self.devices and not self.all and not self.everything
+
+    @property
+    def wide(self) -> bool:
+        """Means every device (of its rooms, or of the house)."""
+        return self.everything or (self.all and not self.devices)
+
+    def add(self, meaning: Meaning) -> None:
+        """Record one content word."""
+        if meaning.kind == ACTION:
+            self.actions.append(meaning)
+        elif meaning.kind == ROOM and meaning.value not in self.rooms:
+            self.rooms.append(meaning.value)
+        elif meaning.kind == DEVICE:
+            self.devices.append(meaning)
+        elif meaning.kind == ALL:
+            self.all = True
+        elif meaning.kind == EVERYTHING:
+            self.everything = True
+        self.first = self.first or meaning.kind
+        self.last = meaning.kind
+
+
+def parse_sentence(text: str, house: House) -> ParseResult:
+    """Parse one sentence; refusals become a ParseResult with an error."""
+    try:
+        intent, actions = _understand(text, lexicon_for(house))
+    except Refusal as refusal:
+        return ParseResult(text, None, (), refusal.message, refusal.suggestions)
+    return ParseResult(text, intent, tuple(actions), None)
+
+
+def _understand(text: str, lexicon: Lexicon) -> tuple[str, list[Action]]:
+    if not text.strip():
+        raise Refusal(f'Say what to do, for example "{EXAMPLE}".')
+    if len(text) > MAX_TEXT_LENGTH:
+        raise Refusal(f"That is too long for one command (at most {MAX_TEXT_LENGTH} characters).")
+    tokens = tokenize(text)
+    vocabulary, house = lexicon.vocabulary, lexicon.house
+    intent = vocabulary.intent_of(tokens) or vocabulary.intent_of(tuple(lexicon.correct(tokens)))
+    if intent == const.INTENT_ALL_OFF:
+        return intent, _everything_off(house)
+    if intent:
+        return intent, []
+    tagged = lexicon.tag(tokens)
+    _check_words(text, tagged)
+    clauses = _clauses(tagged)
+    default_rooms = _default_rooms(clauses)
+    _inherit_actions(clauses)
+    if not any(clause.actions for clause in clauses):
+        raise _no_action(clauses, default_rooms, lexicon)
+    if all(clause.wide and not clause.rooms and clause.actions[0].value == const.ACTION_OFF
+           for clause in clauses) and not default_rooms:
+        return const.INTENT_ALL_OFF, _everything_off(house)
+    return const.INTENT_CONTROL, _resolve(clauses, default_rooms, lexicon)
+
+
+def _everything_off(house: House) -> list[Action]:
+    return [Action(d.room, d.name, const.ACTION_OFF) for d in house.devices]
+
+
+def _check_words(text: str, tagged: list[Tagged]) -> None:
+    """Refuse text with nothing to act on, unknown words, or a question."""
+    content = [t for t in tagged if t.meaning and t.meaning.kind in CONTENT_KINDS]
+    if not content:
+        raise Refusal(f"I don't understand {quote(text)}; try \"{EXAMPLE}\".")
+    for index, item in enumerate(tagged):
+        if item.meaning is not None:
+            continue
+        unknown = [item.text]
+        for following in tagged[index + 1:]:
+            if following.meaning is not None:
+                if following.meaning.kind == DEVICE:
+                    raise Refusal(f"There is no {' '.join(unknown)} {following.text} "
+                                  "in this house.")
+                break
+            unknown.append(following.text)
+        raise Refusal(f"I don't understand {quote(' '.join(unknown))}.")
+    opener = next((t for t in tagged if t.meaning.kind != FILLER), tagged[0])
+    if any(t.meaning.kind == QUESTION and t.meaning.value != QUESTION_OPENER for t in tagged) \
+            or opener.meaning.kind == QUESTION:
+        raise Refusal('That sounds like a question; I can switch devices on and off, '
+                      'or tell you "what is on".')
+
+
+def _clauses(tagged: list[Tagged]) -> list[Clause]:
+    """Split at connectors; a leading clause that only names rooms joins the next one."""
+    clauses = [Clause()]
+    for item in tagged:
+        meaning = item.meaning
+        if meaning.kind == CONNECTOR:
+            if not clauses[-1].empty:
+                clauses.append(Clause())
+        elif meaning.kind in CONTENT_KINDS:
+            clauses[-1].add(meaning)
+    clauses = [clause for clause in clauses if not clause.empty]
+    # "in the kitchen, turn off everything": the rooms belong to the following clause.
+    while len(clauses) > 1 and clauses[0].room_only and not clauses[0].actions:
+        head = clauses.pop(0)
+        clauses[0].rooms[:0] = [r for r in head.rooms if r not in clauses[0].rooms]
+        clauses[0].first = ROOM
+    return clauses
+
+
+def _default_rooms(clauses: list[Clause]) -> list[str]:
+    """Rooms said at the very start or end of a sentence apply to clauses without a room."""
+    if len(clauses) < 2:
+        return []
+    last, previous = clauses[-1], clauses[-2]
+    trailing: list[str] = []
+    if last.room_only and not last.actions and not previous.rooms:
+        # "turn on the light and turn off the fan, in the bedroom"
+        clauses.pop()
+        trailing = last.rooms
+    elif last.last == ROOM and (last.devices or last.wide):
+        trailing = last.rooms
+    leading = clauses[0].rooms if clauses[0].first == ROOM else []
+    if leading and trailing and leading != trailing:
+        return []
+    return list(leading or trailing)
+
+
+def _inherit_actions(clauses: list[Clause]) -> None:
+    """A clause without an action takes the one before it, else the one after it."""
+    for clause in clauses:
+        if len({meaning.value for meaning in clause.actions}) > 1:
+            raise Refusal("I can't switch something on and off at the same time.")
+    for index, clause in enumerate(clauses):
+        if not clause.actions:
+            before = [c for c in clauses[:index] if c.actions]
+            after = [c for c in clauses[index + 1:] if c.actions]
+            source = before[-1] if before else (after[0] if after else None)
+            if source is not None:
+                # Inherited cooling still means "on", but not "the room's fan" (see _devices_of).
+                clause.actions = [Meaning(ACTION, source.actions[0].value)]
+
+
+def _no_action(clauses: list[Clause], default_rooms: list[str], lexicon: Lexicon) -> Refusal:
+    """The refusal for a sentence that names things but says nothing to do."""
+    try:
+        targets = [(room, device) for clause in clauses
+                   for room, device in _targets(clause, default_rooms, lexicon, clauses)]
+    except Refusal:
+        targets = []
+    if not targets:
+        return Refusal("What should I do? Say on or off, for example "
+                       f"\"{EXAMPLE}\".")
+    names = and_list([f"the {label(room, device)}" for room, device in targets])
+    if len(targets) == 1:
+        room, device = targets[0]
+        actions = ([Action(room, device, a)] for a in const.ACTIONS)
+        return Refusal(f"Should I turn {names} on or off?",
+                       tuple(sentence(a, lexicon.vocabulary) for a in actions))
+    return Refusal(f"Should I turn {names} on or off?")
+
+
+def _devices_of(clause: Clause, clauses: list[Clause], lexicon: Lexicon) -> list[Meaning]:
+    """The devices a clause means, borrowing them when it only names rooms."""
+    if not clause.room_only:
+        return clause.devices
+    if any(meaning.cooling for meaning in clause.actions):
+        return [Meaning(DEVICE, name, plural=True) for name in lexicon.vocabulary.cooling_devices]
+    index = clauses.index(clause)
+    # "turn off the light in the kitchen and the bedroom" / "the kitchen and bedroom lights"
+    for other in [*reversed(clauses[:index]), *clauses[index + 1:]]:
+        if other.devices:
+            clause.all = clause.all or other.all
+            return other.devices
+    return []
+
+
+def _targets(clause: Clause, default_rooms: list[str], lexicon: Lexicon,
+             clauses: list[Clause]) -> list[tuple[str, str]]:
+    """(room, device) pairs of one clause; Refusal when one cannot be found or is ambiguous."""
+    house = lexicon.house
+    rooms = clause.rooms or default_rooms
+    inherited = not clause.rooms
+    if clause.wide:
+        chosen = [d for d in house.devices if not rooms or d.room in rooms]
+        return [(d.room, d.name) for d in chosen]
+    devices = _devices_of(clause, clauses, lexicon)
+    if not devices:
+        if rooms:
+            verb = f"turn {clause.actions[0].value}" if clause.actions else "switch"
+            raise Refusal(f"What should I {verb} in {the_rooms(rooms)}?",
+                          _room_suggestions(clause, rooms, lexicon))
+        verb = f"turn {clause.actions[0].value}" if clause.actions else "switch"
+        raise Refusal(f"What should I {verb}? Name a device, for example \"{EXAMPLE}\".")
+    targets: list[tuple[str, str]] = []
+    for meaning in devices:
+        name, holders = meaning.value, house.rooms_with(meaning.value)
+        if rooms:
+            found = [room for room in rooms if room in holders]
+            if inherited and not found and len(holders) == 1:
+                found = list(holders)   # "turn on the kitchen light and the tv"
+            missing = [room for room in rooms if room not in found]
+            # "all the fans in the kitchen and the bedroom" skips the fanless kitchen.
+            if missing and not (clause.all and found) and not (inherited and found):
+                raise Refusal(f"There is no {spoken(name)} in the {spoken(missing[0])}.")
+            targets.extend((room, name) for room in found)
+        elif meaning.plural or clause.all or len(holders) == 1:
+            targets.extend((room, name) for room in holders)
+        else:
+            raise Ambiguity(name, holders)
+    return targets
+
+
+def _room_suggestions(clause: Clause, rooms: list[str], lexicon: Lexicon) -> tuple[str, ...]:
+    if not clause.actions:
+        return ()
+    action = clause.actions[0].value
+    return tuple(sentence([Action(d.room, d.name, action)], lexicon.vocabulary)
+                 for d in lexicon.house.devices if d.room in rooms)
+
+
+class Ambiguity(Refusal):
+    """A device named without a room, found in several rooms."""
+
+    def __init__(self, name: str, rooms: tuple[str, ...]) -> None:
+        super().__init__(f"Which {spoken(name)}? There is one in {the_rooms(rooms)}.")
+        self.name = name
+        self.rooms = rooms
+
+
+def _resolve(clauses: list[Clause], default_rooms: list[str], lexicon: Lexicon) -> list[Action]:
+    """All actions of the sentence; one ambiguity is refused with a suggestion per choice."""
+    parts: list[list[Action] | tuple[Ambiguity, str]] = []
+    for clause in clauses:
+        action = clause.actions[0].value
+        try:
+            parts.append([Action(room, device, action)
+                          for room, device in _targets(clause, default_rooms, lexicon, clauses)])
+        except Ambiguity as ambiguity:
+            parts.append((ambiguity, action))
+    ambiguous = [part for part in parts if isinstance(part, tuple)]
+    if ambiguous:
+        ambiguity, action = ambiguous[0]
+        suggestions: tuple[str, ...] = ()
+        if len(ambiguous) == 1:
+            suggestions = tuple(
+                sentence(_dedupe([a for part in parts for a in (
+                    part if isinstance(part, list) else [Action(room, ambiguity.name, action)])]),
+                    lexicon.vocabulary)
+                for room in ambiguity.rooms)
+        raise Refusal(ambiguity.message, suggestions)
+    return _dedupe([action for part in parts if isinstance(part, list) for action in part])
+
+
+def _dedupe(actions: list[Action]) -> list[Action]:
+    """One action per device: a later mention wins ("everything off and open the door")."""
+    last = {(a.room, a.device): index for index, a in enumerate(actions)}
+    return [a for index, a in enumerate(actions) if last[(a.room, a.device)] == index]

@@ -1,0 +1,46 @@
+"""Human wording for the language's answers: lists of rooms, suggested sentences."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from homerelay.house import spoken
+from homerelay.language.result import Action
+from homerelay.language.vocabulary import Vocabulary
+
+
+def and_list(items: Sequence[str]) -> str:
+    """"a", "a and b", "a, b and c"."""
+    items = list(items)
+    if len(items) <= 1:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def the_rooms(rooms: Iterable[str]) -> str:
+    """"the living room and the bedroom"."""
+    return and_list([f"the {spoken(room)}" for room in rooms])
+
+
+def label(room: str, device: str) -> str:
+    """"living room fan"."""
+    return f"{spoken(room)} {spoken(device)}"
+
+
+def quote(text: str, limit: int = 40) -> str:
+    """Text in quotes, shortened when long."""
+    text = " ".join(text.split())
+    return f'"{text if len(text) <= limit else text[:limit - 1] + "…"}"'
+
+
+def sentence(actions: Sequence[Action], vocabulary: Vocabulary) -> str:
+    """A command that says these actions: "turn on the kitchen light and open the garage door"."""
+    parts: list[str] = []
+    previous_verb = None
+    for action in actions:
+        verb = vocabulary.device_verbs.get(action.device, {}).get(
+            action.action, f"turn {action.action}")
+        target = f"the {label(action.room, action.device)}"
+        parts.append(target if verb == previous_verb else f"{verb} {target}")
+        previous_verb = verb
+    return and_list(parts) if len(parts) < 3 else " and ".join(parts)
