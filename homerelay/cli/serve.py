@@ -1,10 +1,22 @@
-"""homerelay serve (being built)."""
+"""Run the relay server (production WSGI server, not Flask's development server)."""
+
+from __future__ import annotations
+
+from homerelay.const import DEFAULT_PORT
 
 
 def configure(parser):
     """Add this subcommand's arguments."""
+    parser.add_argument("--host", default="0.0.0.0", help="address to listen on (default: every interface)")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
+    parser.add_argument("--db", help="database URL: sqlite:///path (default) or postgresql://...; env HOMERELAY_DB")
+    parser.add_argument("--workers", type=int, default=1, help="worker processes (more than one needs PostgreSQL)")
 
 
 def run(args):
-    """Run the subcommand."""
-    raise SystemExit("homerelay serve: not available yet")
+    """Serve until stopped."""
+    from homerelay.paths import database_url
+    from homerelay.server.serving import serve
+
+    serve(args.host, args.port, database_url(args.db), args.workers)
+    return 0

@@ -1,0 +1,31 @@
+"""The v1 API blueprint, its access rules, and the handle on the relay's services."""
+
+from __future__ import annotations
+
+from flask import current_app, g
+from flask_openapi3 import APIBlueprint, Tag
+
+from homerelay.server.auth import RoleMap
+from homerelay.server.homes import Identity
+from homerelay.server.relay import Relay
+
+blueprint = APIBlueprint("v1", __name__, url_prefix="/api/v1")
+roles = RoleMap()
+blueprint.before_request(roles.check_request)
+
+COMMANDS = Tag(name="commands", description="Sentences for the house and their progress")
+AGENT = Tag(name="agent", description="What the Pi agent calls")
+READINGS = Tag(name="readings", description="Temperature and humidity")
+DEVICES = Tag(name="devices", description="Device states and the house layout")
+AUTOMATION = Tag(name="automation", description="The cooling rule")
+EVENTS = Tag(name="events", description="Live updates as Server-Sent Events")
+
+
+def relay() -> Relay:
+    """The relay services of the running app."""
+    return current_app.extensions["homerelay"]
+
+
+def identity() -> Identity:
+    """Who signed in to this request."""
+    return g.identity

@@ -1,0 +1,44 @@
+"""v1 endpoints for sensor readings."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from homerelay.const import ROLE_AGENT, ROLE_APP
+from homerelay.server.api.blueprint import READINGS, blueprint, identity, relay, roles
+from homerelay.server.http_errors import ApiError
+from homerelay.server.models import utcnow
+from homerelay.server.schemas import HistoryQuery, LatestReadingOut, ReadingsIn, ReadingsOut, ReadingsStored
+
+# A reading from the future beyond this much clock skew is refused.
+MAX_CLOCK_SKEW = timedelta(minutes=5)
+
+
+@blueprint.post("/readings", tags=[READINGS], responses={201: ReadingsStored})
+@roles.require(ROLE_AGENT)
+def add_readings(body: ReadingsIn):
+    """One reading, or a batch buffered while the agent was offline."""
+    items = body.root if isinstance(body.root, list) else [body.root]
+    now = utcnow()
+    readings = []
+    for item in items:
+        at = item.at or now
+        if at - now > MAX_CLOCK_SKEW:
+            raise ApiError(400, f"at: {at.isoformat()} is in the future; is the agent's clock right?")
+        readings.append((item.temperature, item.humidity, at))
+    stored = relay().add_readings(identity().home_id, readings)
+    return {"stored": len(stored)}, 201
+
+
+@blueprint.get("/readings/latest", tags=[READINGS], responses={200: LatestReadingOut})
+@roles.require(ROLE_APP)
+def latest_reading():
+    """The newest reading, and `stale` when it is too old to trust (or there is none)."""
+    return relay().readings.latest(identity().home_id)
+
+
+@blueprint.get("/readings", tags=[READINGS], responses={200: ReadingsOut})
+@roles.require(ROLE_APP)
+def reading_history(query: HistoryQuery):
+    """Readings since a moment, oldest first, at most `limit` (the newest ones)."""
+    return {"readings": relay().readings.history(identity().home_id, query.since, query.limit)}

@@ -1,0 +1,45 @@
+"""Server settings: defaults from the environment, then the instance file, then the caller."""
+
+from __future__ import annotations
+
+import os
+
+from homerelay.const import DEFAULT_LEASE_SECONDS, ENV_LIMITS, ENV_MAX_WAIT, MAX_LONG_POLL_SECONDS
+from homerelay.errors import HomerelayError
+from homerelay.paths import database_url
+
+
+def _env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as error:
+        raise HomerelayError(f"{name}={raw!r} is not a number") from error
+
+
+def defaults() -> dict:
+    """Every setting the server reads, with its default."""
+    return {
+        "DATABASE_URL": database_url(),
+        # A delivered command comes back to the queue this long after delivery without an ack.
+        "LEASE_SECONDS": _env_float("HOMERELAY_LEASE_SECONDS", DEFAULT_LEASE_SECONDS),
+        # A command that waited this long is expired, never carried out late.
+        "COMMAND_TTL_SECONDS": _env_float("HOMERELAY_COMMAND_TTL", 300.0),
+        # The longest long-poll the server holds; 0 turns long-polls into plain polls.
+        "MAX_WAIT_SECONDS": min(_env_float(ENV_MAX_WAIT, MAX_LONG_POLL_SECONDS), MAX_LONG_POLL_SECONDS),
+        # Readings come every 10 s; three missed in a row make the sensor stale.
+        "READING_STALE_SECONDS": _env_float("HOMERELAY_STALE_SECONDS", 35.0),
+        "READING_RETENTION_DAYS": _env_float("HOMERELAY_RETENTION_DAYS", 30.0),
+        # A person's own switch of the cooled device holds the rule off this long.
+        "COOLING_PAUSE_SECONDS": _env_float("HOMERELAY_COOLING_PAUSE", 900.0),
+        "LIMITS_ENABLED": os.environ.get(ENV_LIMITS, "on").lower() not in ("off", "0", "false", "no"),
+        "RATE_LIMITS": os.environ.get("HOMERELAY_RATE_LIMITS", "50 per second;2000 per minute"),
+        "SIGNIN_FAILURE_LIMIT": os.environ.get("HOMERELAY_SIGNIN_LIMIT", "10 per minute"),
+        "LIMITS_STORAGE_URI": os.environ.get("HOMERELAY_LIMITS_STORAGE", "memory://"),
+        # Number of reverse proxies in front whose X-Forwarded-For may be trusted.
+        "TRUSTED_PROXIES": int(_env_float("HOMERELAY_TRUSTED_PROXIES", 0)),
+        "MAX_CONTENT_LENGTH": 64 * 1024,
+        "JSON_SORT_KEYS": False,
+    }

@@ -1,0 +1,188 @@
+"""The cooling automation: the fan on at or above the threshold, off below it less the hysteresis."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import asdict, dataclass, replace
+from datetime import datetime, timedelta
+
+from homerelay.const import (
+    ACTION_OFF,
+    ACTION_ON,
+    EVENT_AUTOMATION,
+    INTENT_ALL_OFF,
+    INTENT_CONTROL,
+    INTENT_TERMINATE,
+    SOURCE_AUTOMATION,
+)
+from homerelay.server.db import Database
+from homerelay.server.devices import DeviceStore
+from homerelay.server.events import EventHub
+from homerelay.server.models import CoolingRule, utcnow
+from homerelay.server.queue import CommandQueue, NewCommand
+from homerelay.server.readings import ReadingStore
+from homerelay.server.serialize import to_iso
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CoolingSettings:
+    """What the user sets: whether the rule runs, its threshold and hysteresis, and its device."""
+
+    enabled: bool = True
+    threshold: float = 26.0
+    hysteresis: float = 0.5
+    room: str = "living_room"
+    device: str = "fan"
+
+
+def decide(temperature: float, threshold: float, hysteresis: float, device_is_on: bool) -> str | None:
+    """The action the rule wants, or None when the device should stay as it is."""
+    too_hot = temperature >= threshold
+    cool_enough = temperature < threshold - hysteresis
+    logger.debug(
+        "cooling: %s °C, threshold %s, hysteresis %s, device on %s -> too hot %s, cool enough %s",
+        temperature, threshold, hysteresis, device_is_on, too_hot, cool_enough,
+    )
+    if too_hot and not device_is_on:
+        return ACTION_ON
+    if cool_enough and device_is_on:
+        return ACTION_OFF
+    return None
+
+
+def foreseen_state(reported: str | None, unfinished: list[dict], room: str, device: str) -> str:
+    """The device's state once every queued command has been carried out."""
+    state = reported or ACTION_OFF
+    for command in unfinished:
+        if command["intent"] in (INTENT_ALL_OFF, INTENT_TERMINATE):
+            state = ACTION_OFF
+        for action in command["actions"]:
+            if action["room"] == room and action["device"] == device:
+                state = action["action"]
+    return state
+
+
+class CoolingAutomation:
+    """Keeps each home's cooling rule and queues `automation` commands when its device should switch."""
+
+    def __init__(
+        self,
+        db: Database,
+        hub: EventHub,
+        queue: CommandQueue,
+        devices: DeviceStore,
+        readings: ReadingStore,
+        pause_seconds: float,
+    ) -> None:
+        self.db = db
+        self.hub = hub
+        self.queue = queue
+        self.devices = devices
+        self.readings = readings
+        self.pause = timedelta(seconds=pause_seconds)
+        # Two readings arriving together must not both queue the same switch.
+        self._lock = threading.Lock()
+
+    def settings(self, home_id: int) -> tuple[CoolingSettings, datetime | None, bool]:
+        """The rule's settings, its pause end, and whether it was ever saved."""
+        with self.db.transaction() as session:
+            row = session.get(CoolingRule, home_id)
+            if row is None:
+                return CoolingSettings(), None, False
+            settings = CoolingSettings(row.enabled, row.threshold, row.hysteresis, row.room, row.device)
+            return settings, row.paused_until, True
+
+    def rule(self, home_id: int) -> dict:
+        """The rule as the API returns it, with whether it now holds its device on."""
+        settings, paused_until, _ = self.settings(home_id)
+        paused = paused_until is not None and paused_until > utcnow()
+        device_on = self._reported_state(home_id, settings) == ACTION_ON
+        return {
+            **asdict(settings),
+            "active": settings.enabled and not paused and device_on,
+            "paused_until": to_iso(paused_until) if paused else None,
+        }
+
+    def update(self, home_id: int, settings: CoolingSettings) -> dict:
+        """Save new settings, tell listeners, and apply them to the latest reading."""
+        with self.db.transaction() as session:
+            row = session.get(CoolingRule, home_id)
+            if row is None:
+                row = CoolingRule(home_id=home_id)
+                session.add(row)
+            elif (row.room, row.device) != (settings.room, settings.device):
+                row.paused_until = None
+            row.enabled, row.threshold, row.hysteresis = settings.enabled, settings.threshold, settings.hysteresis
+            row.room, row.device = settings.room, settings.device
+            row.updated_at = utcnow()
+        self.evaluate(home_id)
+        return self.announce(home_id)
+
+    def set_threshold(self, home_id: int, threshold: float) -> dict:
+        """Change only the threshold (the original API's `set_threshold`)."""
+        settings, _, _ = self.settings(home_id)
+        return self.update(home_id, replace(settings, threshold=threshold))
+
+    def announce(self, home_id: int) -> dict:
+        """Send the rule to event listeners; returns it."""
+        rule = self.rule(home_id)
+        self.hub.publish(home_id, EVENT_AUTOMATION, rule)
+        return rule
+
+    def note_user_command(self, home_id: int, intent: str | None, actions: list[dict]) -> None:
+        """A person switched the rule's device: leave it alone for the pause time."""
+        settings, _, saved = self.settings(home_id)
+        touches = intent in (INTENT_ALL_OFF, INTENT_TERMINATE) or any(
+            a["room"] == settings.room and a["device"] == settings.device for a in actions
+        )
+        if not touches:
+            return
+        until = utcnow() + self.pause
+        with self.db.transaction() as session:
+            row = session.get(CoolingRule, home_id)
+            if row is None:
+                row = CoolingRule(home_id=home_id, **asdict(settings))
+                session.add(row)
+            row.paused_until = until
+        logger.info("cooling of home %s paused until %s by a user command", home_id, until)
+        self.announce(home_id)
+
+    def evaluate(self, home_id: int) -> dict | None:
+        """Queue the command the latest fresh reading calls for; returns it, if any."""
+        with self._lock:
+            settings, paused_until, _ = self.settings(home_id)
+            if not settings.enabled or (paused_until is not None and paused_until > utcnow()):
+                return None
+            reading = self.readings.latest_fresh(home_id)
+            if reading is None:
+                # A stale or missing sensor must never drive a device.
+                return None
+            state = foreseen_state(
+                self._reported_state(home_id, settings), self.queue.unfinished(home_id), settings.room, settings.device
+            )
+            action = decide(reading.temperature, settings.threshold, settings.hysteresis, state == ACTION_ON)
+            if action is None:
+                return None
+            room_words = settings.room.replace("_", " ")
+            text = f"turn {action} the {room_words} {settings.device}"
+            command, _ = self.queue.submit(
+                home_id,
+                NewCommand(
+                    text=text,
+                    source=SOURCE_AUTOMATION,
+                    intent=INTENT_CONTROL,
+                    actions=[{"room": settings.room, "device": settings.device, "action": action}],
+                ),
+            )
+            logger.info("cooling of home %s: %s °C -> %s", home_id, reading.temperature, text)
+        self.announce(home_id)
+        return command
+
+    def _reported_state(self, home_id: int, settings: CoolingSettings) -> str | None:
+        for device in self.devices.states(home_id)["devices"]:
+            if device["room"] == settings.room and device["device"] == settings.device:
+                return device["state"]
+        return None

@@ -1,0 +1,59 @@
+"""Device states and the house layout each home's agent reports."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, select
+
+from homerelay.const import EVENT_DEVICES
+from homerelay.house import House
+from homerelay.server.db import Database
+from homerelay.server.events import EventHub
+from homerelay.server.models import DeviceState, HouseLayout, utcnow
+from homerelay.server.serialize import device_to_dict, to_iso
+
+
+class DeviceStore:
+    """The last full device state and house layout of each home."""
+
+    def __init__(self, db: Database, hub: EventHub) -> None:
+        self.db = db
+        self.hub = hub
+
+    def replace_states(self, home_id: int, devices: list[dict]) -> dict:
+        """Store the agent's full device state, replacing the previous one."""
+        now = utcnow()
+        with self.db.transaction() as session:
+            session.execute(delete(DeviceState).where(DeviceState.home_id == home_id))
+            session.add_all(
+                DeviceState(home_id=home_id, room=d["room"], device=d["device"], kind=d["kind"], state=d["state"], updated_at=now)
+                for d in devices
+            )
+        snapshot = {"devices": [dict(d) for d in devices], "updated_at": to_iso(now)}
+        self.hub.publish(home_id, EVENT_DEVICES, snapshot)
+        return snapshot
+
+    def states(self, home_id: int) -> dict:
+        """`{"devices": [...], "updated_at"}` as the API returns it."""
+        with self.db.transaction() as session:
+            rows = list(session.scalars(select(DeviceState).where(DeviceState.home_id == home_id)))
+        updated = max((row.updated_at for row in rows), default=None)
+        return {"devices": [device_to_dict(row) for row in rows], "updated_at": to_iso(updated)}
+
+    def house(self, home_id: int) -> House:
+        """The layout the home's agent runs; the default house until one is uploaded."""
+        with self.db.transaction() as session:
+            row = session.get(HouseLayout, home_id)
+            layout = dict(row.layout) if row is not None else None
+        return House.from_mapping(layout) if layout is not None else House.default()
+
+    def replace_house(self, home_id: int, house: House) -> dict:
+        """Store the agent's house layout."""
+        layout = house.to_mapping()
+        with self.db.transaction() as session:
+            row = session.get(HouseLayout, home_id)
+            if row is None:
+                session.add(HouseLayout(home_id=home_id, layout=layout, updated_at=utcnow()))
+            else:
+                row.layout = layout
+                row.updated_at = utcnow()
+        return layout

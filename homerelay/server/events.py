@@ -1,0 +1,115 @@
+"""In-process publish/subscribe: wakes long-polling agents and feeds Server-Sent Events."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections import defaultdict
+from dataclasses import dataclass
+
+logger = logging.getLogger(__name__)
+
+# A subscriber that falls this far behind is dropped rather than letting memory grow.
+SUBSCRIBER_BACKLOG = 256
+
+
+@dataclass(frozen=True)
+class Event:
+    """One named event of a home; `data` is the JSON object the matching GET returns."""
+
+    home_id: int
+    name: str
+    data: dict
+
+
+class Subscription:
+    """A queue of one home's events for one listener (an open SSE stream)."""
+
+    def __init__(self, hub: "EventHub", home_id: int) -> None:
+        self.home_id = home_id
+        self._hub = hub
+        self._queue: queue.Queue[Event] = queue.Queue(maxsize=SUBSCRIBER_BACKLOG)
+
+    def get(self, timeout: float) -> Event | None:
+        """The next event, or None after `timeout` seconds without one."""
+        try:
+            return self._queue.get(timeout=timeout)
+        except queue.Empty:
+            return None
+
+    def offer(self, event: Event) -> None:
+        """Queue an event; a listener that stopped reading loses the oldest ones."""
+        try:
+            self._queue.put_nowait(event)
+        except queue.Full:
+            logger.warning("event listener of home %s is behind; dropping an event", self.home_id)
+
+    def close(self) -> None:
+        """Stop receiving events."""
+        self._hub.unsubscribe(self)
+
+    def __enter__(self) -> "Subscription":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+
+class EventHub:
+    """Per-home wake-ups and event fan-out within one server process."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._subscriptions: dict[int, set[Subscription]] = defaultdict(set)
+        # One counter per home, bumped whenever its command queue changes; a long-poll
+        # reads it before looking at the database so no wake-up can slip between.
+        self._queue_versions: dict[int, int] = defaultdict(int)
+        self._queue_changed = threading.Condition(self._lock)
+
+    def publish(self, home_id: int, name: str, data: dict) -> None:
+        """Send an event to every listener of the home."""
+        event = Event(home_id, name, data)
+        with self._lock:
+            listeners = list(self._subscriptions.get(home_id, ()))
+        for subscription in listeners:
+            subscription.offer(event)
+
+    def subscribe(self, home_id: int) -> Subscription:
+        """Start listening to a home's events."""
+        subscription = Subscription(self, home_id)
+        with self._lock:
+            self._subscriptions[home_id].add(subscription)
+        return subscription
+
+    def unsubscribe(self, subscription: Subscription) -> None:
+        """Stop a listener."""
+        with self._lock:
+            listeners = self._subscriptions.get(subscription.home_id)
+            if listeners is not None:
+                listeners.discard(subscription)
+                if not listeners:
+                    del self._subscriptions[subscription.home_id]
+
+    def queue_version(self, home_id: int) -> int:
+        """The home's queue version, to pass to `wait_for_queue_change`."""
+        with self._lock:
+            return self._queue_versions[home_id]
+
+    def notify_queue_changed(self, home_id: int) -> None:
+        """Wake every agent of the home that waits for a command."""
+        with self._queue_changed:
+            self._queue_versions[home_id] += 1
+            self._queue_changed.notify_all()
+
+    def wait_for_queue_change(self, home_id: int, seen_version: int, timeout: float) -> bool:
+        """Block until the queue changed after `seen_version`, or `timeout`; True if it changed."""
+        with self._queue_changed:
+            return self._queue_changed.wait_for(
+                lambda: self._queue_versions[home_id] != seen_version, timeout=max(timeout, 0.0)
+            )
+
+    def listener_count(self) -> int:
+        """How many event listeners are open (for health and tests)."""
+        with self._lock:
+            return sum(len(listeners) for listeners in self._subscriptions.values())

@@ -1,0 +1,85 @@
+"""JSON errors: `{"error", "detail"}` with the right status for every failure, never a 500 for bad input."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, jsonify
+from pydantic import ValidationError
+from werkzeug.exceptions import HTTPException
+
+logger = logging.getLogger(__name__)
+
+# Short machine-readable codes for the HTTP statuses we answer with.
+ERROR_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "not_understood",
+    429: "too_many_requests",
+    500: "server_error",
+}
+
+
+class ApiError(Exception):
+    """An error answered to the client as JSON."""
+
+    def __init__(self, status: int, detail: str, code: str | None = None, headers: dict | None = None, **extra) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.code = code or ERROR_CODES.get(status, "error")
+        self.headers = headers or {}
+        self.extra = extra
+
+
+def error_response(status: int, detail: str, code: str | None = None, headers: dict | None = None, **extra) -> Response:
+    """Build the JSON error response."""
+    response = jsonify({"error": code or ERROR_CODES.get(status, "error"), "detail": detail, **extra})
+    response.status_code = status
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """One human sentence for the first problem pydantic found."""
+    first = error.errors()[0]
+    where = ".".join(str(part) for part in first.get("loc", ()) if part != "__root__")
+    message = first.get("msg", "invalid value")
+    return f"{where}: {message}" if where else message
+
+
+def validation_error_response(error: ValidationError) -> Response:
+    """flask-openapi3's callback for a request that fails its schema."""
+    return error_response(400, describe_validation_error(error), "invalid")
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Answer every error as JSON."""
+
+    @app.errorhandler(ApiError)
+    def _api_error(error: ApiError):
+        return error_response(error.status, error.detail, error.code, error.headers, **error.extra)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException):
+        detail = error.description or error.name
+        if error.code == 413:
+            detail = f"the request body is larger than {app.config['MAX_CONTENT_LENGTH']} bytes"
+        response = error_response(error.code or 500, detail)
+        # Keep headers the exception carries (Allow, Retry-After from the rate limiter).
+        for name, value in error.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception):
+        logger.exception("unexpected error")
+        return error_response(500, "the server failed to handle this request; it has been logged")

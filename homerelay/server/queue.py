@@ -1,0 +1,199 @@
+"""The durable command queue: commands are kept, delivered in order, and carried out once."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+
+from homerelay.const import (
+    EVENT_COMMAND,
+    STATUS_DELIVERED,
+    STATUS_DONE,
+    STATUS_EXPIRED,
+    STATUS_FAILED,
+    STATUS_PENDING,
+)
+from homerelay.errors import HomerelayError
+from homerelay.server.db import Database
+from homerelay.server.events import EventHub
+from homerelay.server.models import Command, utcnow
+from homerelay.server.serialize import command_to_dict
+
+logger = logging.getLogger(__name__)
+
+UNFINISHED = (STATUS_PENDING, STATUS_DELIVERED)
+FINISHED = (STATUS_DONE, STATUS_FAILED, STATUS_EXPIRED)
+
+
+class CommandNotFoundError(HomerelayError, LookupError):
+    """No command with that id in this home."""
+
+
+class IdempotencyConflictError(HomerelayError, ValueError):
+    """An Idempotency-Key was reused with a different command text."""
+
+
+@dataclass(frozen=True)
+class NewCommand:
+    """What to queue: the text and what the language made of it."""
+
+    text: str
+    source: str
+    intent: str | None
+    actions: list[dict]
+    idempotency_key: str | None = None
+
+
+class CommandQueue:
+    """Stores commands of every home and hands them to agents one at a time, oldest first."""
+
+    def __init__(self, db: Database, hub: EventHub, lease_seconds: float, ttl_seconds: float) -> None:
+        self.db = db
+        self.hub = hub
+        self.lease = timedelta(seconds=lease_seconds)
+        self.ttl = timedelta(seconds=ttl_seconds)
+
+    def submit(self, home_id: int, new: NewCommand) -> tuple[dict, bool]:
+        """Queue a command; returns it and whether it was created (False: an idempotent replay)."""
+        with self.db.transaction() as session:
+            if new.idempotency_key is not None:
+                earlier = session.scalars(
+                    select(Command).where(Command.home_id == home_id, Command.idempotency_key == new.idempotency_key)
+                ).first()
+                if earlier is not None:
+                    if earlier.text != new.text:
+                        raise IdempotencyConflictError("this Idempotency-Key was already used for another command")
+                    return command_to_dict(earlier), False
+            command = Command(
+                home_id=home_id,
+                text=new.text,
+                source=new.source,
+                intent=new.intent,
+                actions=new.actions,
+                status=STATUS_PENDING,
+                created_at=utcnow(),
+                idempotency_key=new.idempotency_key,
+            )
+            session.add(command)
+            session.flush()
+            created = command_to_dict(command)
+        logger.debug("queued command %s for home %s: %s", created["id"], home_id, created["actions"])
+        self._announce(home_id, [created])
+        return created, True
+
+    def get(self, home_id: int, command_id: int) -> dict:
+        """One command of the home."""
+        with self.db.transaction() as session:
+            command = session.get(Command, command_id)
+            if command is None or command.home_id != home_id:
+                raise CommandNotFoundError(f"no command {command_id} in this home")
+            return command_to_dict(command)
+
+    def recent(self, home_id: int, limit: int) -> list[dict]:
+        """The home's latest commands, newest first."""
+        with self.db.transaction() as session:
+            rows = session.scalars(
+                select(Command).where(Command.home_id == home_id).order_by(Command.id.desc()).limit(limit)
+            )
+            return [command_to_dict(row) for row in rows]
+
+    def latest(self, home_id: int) -> Command | None:
+        """The home's newest command row (the original API's one slot)."""
+        with self.db.transaction() as session:
+            return session.scalars(
+                select(Command).where(Command.home_id == home_id).order_by(Command.id.desc()).limit(1)
+            ).first()
+
+    def mark_legacy_served(self, command_id: int) -> None:
+        """Remember that the original API has answered this command once."""
+        with self.db.transaction() as session:
+            session.execute(update(Command).where(Command.id == command_id).values(legacy_served=True))
+
+    def unfinished(self, home_id: int) -> list[dict]:
+        """Commands not yet carried out, oldest first (to foresee device states)."""
+        with self.db.transaction() as session:
+            rows = session.scalars(
+                select(Command)
+                .where(Command.home_id == home_id, Command.status.in_(UNFINISHED))
+                .order_by(Command.id)
+            )
+            return [command_to_dict(row) for row in rows]
+
+    def next_for_agent(self, home_id: int, wait: float) -> dict | None:
+        """Long-poll: the next command to carry out, as soon as there is one, or None after `wait` s."""
+        deadline = time.monotonic() + wait
+        while True:
+            version = self.hub.queue_version(home_id)
+            command, retry_at = self._claim_next(home_id)
+            if command is not None:
+                return command
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            if retry_at is not None:
+                # The head of the queue is out on a lease: look again when it runs out.
+                remaining = min(remaining, max((retry_at - utcnow()).total_seconds(), 0.01))
+            self.hub.wait_for_queue_change(home_id, version, remaining)
+
+    def _claim_next(self, home_id: int) -> tuple[dict | None, datetime | None]:
+        """Deliver the head of the queue if it is free; else say when its lease ends."""
+        now = utcnow()
+        expired: list[dict] = []
+        claimed = None
+        retry_at = None
+        with self.db.transaction() as session:
+            heads = session.scalars(
+                select(Command)
+                .where(Command.home_id == home_id, Command.status.in_(UNFINISHED))
+                .order_by(Command.id)
+                .limit(20)
+                .with_for_update(skip_locked=True)
+            )
+            for command in heads:
+                if command.created_at + self.ttl < now:
+                    # A garage door must not open hours after it was asked to.
+                    command.status = STATUS_EXPIRED
+                    command.result = "expired: not carried out in time"
+                    command.done_at = now
+                    expired.append(command_to_dict(command))
+                    continue
+                if command.status == STATUS_DELIVERED and command.lease_until and command.lease_until > now:
+                    # Order is kept: nothing behind it is delivered while it is out.
+                    retry_at = command.lease_until
+                    break
+                command.status = STATUS_DELIVERED
+                command.delivered_at = now
+                command.lease_until = now + self.lease
+                command.attempts += 1
+                claimed = command_to_dict(command)
+                break
+        if expired:
+            logger.info("expired %d command(s) of home %s", len(expired), home_id)
+        self._announce(home_id, expired + ([claimed] if claimed else []), wake=False)
+        return claimed, retry_at
+
+    def ack(self, home_id: int, command_id: int, status: str, result: str | None) -> dict:
+        """Record that the agent carried a command out (or failed to); repeating it changes nothing."""
+        with self.db.transaction() as session:
+            command = session.get(Command, command_id, with_for_update=True)
+            if command is None or command.home_id != home_id:
+                raise CommandNotFoundError(f"no command {command_id} in this home")
+            if command.status in FINISHED:
+                return command_to_dict(command)
+            command.status = status
+            command.result = result
+            command.done_at = utcnow()
+            command.lease_until = None
+            acked = command_to_dict(command)
+        self._announce(home_id, [acked])
+        return acked
+
+    def _announce(self, home_id: int, commands: list[dict], wake: bool = True) -> None:
+        for command in commands:
+            self.hub.publish(home_id, EVENT_COMMAND, command)
+        if commands and wake:
+            self.hub.notify_queue_changed(home_id)

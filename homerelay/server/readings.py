@@ -1,0 +1,91 @@
+"""Sensor readings: history with a retention limit, the latest one, and staleness."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select
+
+from homerelay.const import EVENT_READING
+from homerelay.server.db import Database
+from homerelay.server.events import EventHub
+from homerelay.server.models import Reading, utcnow
+from homerelay.server.serialize import reading_to_dict
+
+logger = logging.getLogger(__name__)
+
+# Prune old readings every this many inserts (per process), not on every one.
+PRUNE_EVERY = 200
+
+
+class ReadingStore:
+    """Keeps each home's readings for `retention` and answers chart and latest queries."""
+
+    def __init__(self, db: Database, hub: EventHub, stale_after_seconds: float, retention_days: float) -> None:
+        self.db = db
+        self.hub = hub
+        self.stale_after = timedelta(seconds=stale_after_seconds)
+        self.retention = timedelta(days=retention_days)
+        self._inserts = 0
+
+    def add(self, home_id: int, readings: list[tuple[float, float, datetime]]) -> list[dict]:
+        """Store readings (one, or a batch buffered while offline); returns them, oldest first."""
+        rows = [Reading(home_id=home_id, temperature=t, humidity=h, at=at) for t, h, at in sorted(readings, key=lambda r: r[2])]
+        with self.db.transaction() as session:
+            session.add_all(rows)
+            session.flush()
+            stored = [reading_to_dict(row) for row in rows]
+        for reading in stored:
+            self.hub.publish(home_id, EVENT_READING, reading)
+        self._inserts += len(rows)
+        if self._inserts >= PRUNE_EVERY:
+            self._inserts = 0
+            self.prune()
+        return stored
+
+    def latest(self, home_id: int) -> dict:
+        """The newest reading with its staleness; nulls when there is none yet."""
+        with self.db.transaction() as session:
+            row = session.scalars(
+                select(Reading).where(Reading.home_id == home_id).order_by(Reading.at.desc(), Reading.id.desc()).limit(1)
+            ).first()
+        if row is None:
+            return {"temperature": None, "humidity": None, "at": None, "stale": True}
+        return {**reading_to_dict(row), "stale": self.is_stale(row.at)}
+
+    def latest_fresh(self, home_id: int) -> Reading | None:
+        """The newest reading if it is not stale (only those may drive the automation)."""
+        with self.db.transaction() as session:
+            row = session.scalars(
+                select(Reading).where(Reading.home_id == home_id).order_by(Reading.at.desc(), Reading.id.desc()).limit(1)
+            ).first()
+        return row if row is not None and not self.is_stale(row.at) else None
+
+    def is_stale(self, at: datetime) -> bool:
+        """Whether a reading taken at `at` is too old to trust."""
+        return utcnow() - at > self.stale_after
+
+    def history(self, home_id: int, since: datetime | None, limit: int) -> list[dict]:
+        """The newest `limit` readings after `since`, oldest first (ready for a chart)."""
+        query = select(Reading).where(Reading.home_id == home_id)
+        if since is not None:
+            query = query.where(Reading.at >= since)
+        query = query.order_by(Reading.at.desc(), Reading.id.desc()).limit(limit)
+        with self.db.transaction() as session:
+            rows = list(session.scalars(query))
+        return [reading_to_dict(row) for row in reversed(rows)]
+
+    def prune(self) -> int:
+        """Delete readings older than the retention; returns how many went."""
+        cutoff = utcnow() - self.retention
+        with self.db.transaction() as session:
+            removed = session.execute(delete(Reading).where(Reading.at < cutoff)).rowcount or 0
+        if removed:
+            logger.info("pruned %d readings older than %s", removed, cutoff)
+        return removed
+
+    def count(self, home_id: int) -> int:
+        """How many readings the home has."""
+        with self.db.transaction() as session:
+            return session.scalar(select(func.count()).select_from(Reading).where(Reading.home_id == home_id)) or 0

@@ -1,0 +1,65 @@
+"""The relay's services wired together: what every API surface calls."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from homerelay.const import SOURCE_AUTOMATION
+from homerelay.language import ParseResult, parse
+from homerelay.server.cooling import CoolingAutomation
+from homerelay.server.db import Database
+from homerelay.server.devices import DeviceStore
+from homerelay.server.events import EventHub
+from homerelay.server.queue import CommandQueue, NewCommand
+from homerelay.server.readings import ReadingStore
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Submission:
+    """The outcome of submitting a sentence: the parse, and the command if one was queued."""
+
+    parsed: ParseResult
+    command: dict | None
+    created: bool
+
+
+class Relay:
+    """Storage, queue, readings, devices and cooling of the server, over one database."""
+
+    def __init__(self, config: dict) -> None:
+        self.db = Database(config["DATABASE_URL"])
+        self.db.create_schema()
+        self.hub = EventHub()
+        self.queue = CommandQueue(self.db, self.hub, config["LEASE_SECONDS"], config["COMMAND_TTL_SECONDS"])
+        self.readings = ReadingStore(self.db, self.hub, config["READING_STALE_SECONDS"], config["READING_RETENTION_DAYS"])
+        self.devices = DeviceStore(self.db, self.hub)
+        self.cooling = CoolingAutomation(
+            self.db, self.hub, self.queue, self.devices, self.readings, config["COOLING_PAUSE_SECONDS"]
+        )
+
+    def submit_text(self, home_id: int, text: str, source: str, idempotency_key: str | None = None) -> Submission:
+        """Parse a sentence against the home's house and queue it if it was understood."""
+        parsed = parse(text, self.devices.house(home_id))
+        if not parsed.ok:
+            return Submission(parsed, None, False)
+        actions = [action.to_dict() for action in parsed.actions]
+        command, created = self.queue.submit(
+            home_id, NewCommand(text, source, parsed.intent, actions, idempotency_key)
+        )
+        if created and source != SOURCE_AUTOMATION:
+            self.cooling.note_user_command(home_id, parsed.intent, actions)
+        return Submission(parsed, command, created)
+
+    def add_readings(self, home_id: int, readings: list[tuple[float, float, datetime]]) -> list[dict]:
+        """Store readings and let the cooling rule look at the newest."""
+        stored = self.readings.add(home_id, readings)
+        self.cooling.evaluate(home_id)
+        return stored
+
+    def close(self) -> None:
+        """Release the database."""
+        self.db.dispose()

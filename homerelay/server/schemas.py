@@ -1,0 +1,217 @@
+"""Request and response schemas of the v1 API: validation and the OpenAPI document come from these."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, RootModel, field_validator
+
+from homerelay.const import (
+    COMMAND_SOURCES,
+    COMMAND_STATUSES,
+    COMMAND_TEXT_MAX,
+    HUMIDITY_MAX,
+    HUMIDITY_MIN,
+    INTENTS,
+    MAX_LONG_POLL_SECONDS,
+    TEMPERATURE_MAX_C,
+    TEMPERATURE_MIN_C,
+)
+
+Name = str  # room and device names: checked against the house, not here
+MAX_BATCH_READINGS = 1000
+MAX_HISTORY = 5000
+
+
+class Strict(BaseModel):
+    """A request body: unknown fields are refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class CommandIn(Strict):
+    """A sentence for the house."""
+
+    text: str = Field(min_length=1, max_length=COMMAND_TEXT_MAX, description="what to do, e.g. 'turn on the kitchen light'")
+
+    @field_validator("text")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("the command text is empty")
+        return value
+
+
+class ActionOut(BaseModel):
+    """One device switch a command asks for."""
+
+    room: str
+    device: str
+    action: Literal["on", "off"]
+
+
+class CommandOut(BaseModel):
+    """A stored command and how far it got."""
+
+    id: int
+    text: str
+    source: Literal[COMMAND_SOURCES]  # type: ignore[valid-type]
+    intent: Literal[INTENTS] | None  # type: ignore[valid-type]
+    actions: list[ActionOut]
+    status: Literal[COMMAND_STATUSES]  # type: ignore[valid-type]
+    result: str | None
+    created_at: datetime
+    delivered_at: datetime | None
+    done_at: datetime | None
+
+
+class CommandList(BaseModel):
+    """The latest commands, newest first."""
+
+    commands: list[CommandOut]
+
+
+class CommandListQuery(Strict):
+    """How many commands to list."""
+
+    limit: int = Field(20, ge=1, le=500)
+
+
+class CommandPath(BaseModel):
+    """A command id in the path."""
+
+    command_id: int = Field(ge=1, le=2**62)
+
+
+class NotUnderstood(BaseModel):
+    """Why a sentence was refused, with sentences that would work."""
+
+    error: str
+    detail: str
+    suggestions: list[str] = []
+
+
+class ErrorOut(BaseModel):
+    """Any error."""
+
+    error: str
+    detail: str
+
+
+class AckIn(Strict):
+    """The agent's report on a command."""
+
+    status: Literal["done", "failed"]
+    result: str | None = Field(None, max_length=500)
+
+
+class NextQuery(Strict):
+    """How long to wait for a command."""
+
+    wait: float = Field(0, ge=0, le=MAX_LONG_POLL_SECONDS, allow_inf_nan=False)
+
+
+class ReadingIn(Strict):
+    """One sensor reading; `at` defaults to the time it arrives."""
+
+    temperature: float = Field(ge=TEMPERATURE_MIN_C, le=TEMPERATURE_MAX_C, allow_inf_nan=False)
+    humidity: float = Field(ge=HUMIDITY_MIN, le=HUMIDITY_MAX, allow_inf_nan=False)
+    at: AwareDatetime | None = None
+
+
+class ReadingsIn(RootModel[ReadingIn | list[ReadingIn]]):
+    """One reading, or a batch buffered while the agent was offline."""
+
+    @field_validator("root")
+    @classmethod
+    def _batch_size(cls, value):
+        if isinstance(value, list) and not 1 <= len(value) <= MAX_BATCH_READINGS:
+            raise ValueError(f"a batch holds 1 to {MAX_BATCH_READINGS} readings")
+        return value
+
+
+class ReadingOut(BaseModel):
+    """A stored reading."""
+
+    temperature: float
+    humidity: float
+    at: datetime
+
+
+class LatestReadingOut(BaseModel):
+    """The newest reading and whether it is too old to trust."""
+
+    temperature: float | None
+    humidity: float | None
+    at: datetime | None
+    stale: bool
+
+
+class ReadingsOut(BaseModel):
+    """Readings, oldest first."""
+
+    readings: list[ReadingOut]
+
+
+class ReadingsStored(BaseModel):
+    """How many readings were stored."""
+
+    stored: int
+
+
+class HistoryQuery(Strict):
+    """Which readings to return."""
+
+    since: AwareDatetime | None = None
+    limit: int = Field(500, ge=1, le=MAX_HISTORY)
+
+
+class DeviceStateIn(Strict):
+    """One device's state."""
+
+    room: Name = Field(min_length=1, max_length=64)
+    device: Name = Field(min_length=1, max_length=64)
+    kind: str = Field(min_length=1, max_length=16)
+    state: Literal["on", "off"]
+
+
+class DevicesIn(Strict):
+    """The full state of every device."""
+
+    devices: list[DeviceStateIn] = Field(max_length=200)
+
+
+class DevicesOut(BaseModel):
+    """Every device's state and when it was last reported."""
+
+    devices: list[DeviceStateIn]
+    updated_at: datetime | None
+
+
+class CoolingIn(Strict):
+    """The cooling rule's settings."""
+
+    enabled: bool
+    threshold: float = Field(ge=TEMPERATURE_MIN_C, le=TEMPERATURE_MAX_C, allow_inf_nan=False)
+    hysteresis: float = Field(0.5, ge=0, le=10, allow_inf_nan=False)
+    room: Name = Field("living_room", min_length=1, max_length=64)
+    device: Name = Field("fan", min_length=1, max_length=64)
+
+
+class CoolingOut(CoolingIn):
+    """The rule, whether it now holds its device on, and until when a person paused it."""
+
+    model_config = ConfigDict(extra="ignore")
+    active: bool
+    paused_until: datetime | None
+
+
+class HouseIn(RootModel[dict]):
+    """A house layout (checked by the house loader)."""
+
+
+class EventsQuery(BaseModel):
+    """The token, for EventSource which cannot set headers."""
+
+    token: str | None = None

@@ -1,0 +1,40 @@
+"""JSON shapes of stored rows, exactly as the API contract names them."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from homerelay.server.models import Command, DeviceState, Reading
+
+
+def to_iso(moment: datetime | None) -> str | None:
+    """ISO-8601 in UTC with milliseconds and a `Z`, or None."""
+    if moment is None:
+        return None
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def command_to_dict(command: Command) -> dict:
+    """A command as the API returns it."""
+    return {
+        "id": command.id,
+        "text": command.text,
+        "source": command.source,
+        "intent": command.intent,
+        "actions": list(command.actions or []),
+        "status": command.status,
+        "result": command.result,
+        "created_at": to_iso(command.created_at),
+        "delivered_at": to_iso(command.delivered_at),
+        "done_at": to_iso(command.done_at),
+    }
+
+
+def reading_to_dict(reading: Reading) -> dict:
+    """A reading as the API returns it."""
+    return {"temperature": reading.temperature, "humidity": reading.humidity, "at": to_iso(reading.at)}
+
+
+def device_to_dict(state: DeviceState) -> dict:
+    """A device state as the API returns it."""
+    return {"room": state.room, "device": state.device, "kind": state.kind, "state": state.state}

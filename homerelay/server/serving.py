@@ -1,0 +1,68 @@
+"""Runs the app under gunicorn with gevent workers, so one process holds many long-polls at once."""
+
+from __future__ import annotations
+
+import logging
+
+from gunicorn.app.base import BaseApplication
+
+from homerelay.errors import HomerelayError
+
+logger = logging.getLogger(__name__)
+
+# Each waiting agent or open event stream is one greenlet; this caps them per process.
+WORKER_CONNECTIONS = 4000
+
+
+class RelayServer(BaseApplication):
+    """gunicorn serving `create_app()`; the app is built inside each worker, after gevent patched it."""
+
+    def __init__(self, options: dict, app_config: dict) -> None:
+        self.options = options
+        self.app_config = app_config
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        from homerelay.server import create_app
+
+        return create_app(self.app_config)
+
+
+def serve(host: str, port: int, database_url: str, workers: int = 1) -> None:
+    """Run the server until it is stopped (SIGINT/SIGTERM)."""
+    if workers > 1 and database_url.startswith("sqlite"):
+        raise HomerelayError("several worker processes need PostgreSQL (--db postgresql://...); SQLite serves one")
+    from homerelay.server import config as server_config
+
+    app_config = {**server_config.defaults(), "DATABASE_URL": database_url}
+    options = {
+        "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
+        "workers": workers,
+        "worker_class": "gevent",
+        "worker_connections": WORKER_CONNECTIONS,
+        # Long-polls last up to 60 s; keep-alive lets an agent reuse its connection.
+        "keepalive": 75,
+        "graceful_timeout": 5,
+        "timeout": 90,
+        # No access log: URLs may carry a token (`/t/<token>/`, `?token=`).
+        "accesslog": None,
+        "errorlog": "-",
+        "loglevel": "info",
+        "proc_name": "homerelay",
+    }
+    logger.info("homerelay server on http://%s:%s (database %s)", host, port, _redact(database_url))
+    RelayServer(options, app_config).run()
+
+
+def _redact(url: str) -> str:
+    """The database URL without its password, for logs."""
+    scheme, sep, rest = url.partition("://")
+    if "@" in rest:
+        credentials, _, place = rest.rpartition("@")
+        user = credentials.split(":", 1)[0]
+        return f"{scheme}{sep}{user}:***@{place}"
+    return url
