@@ -1,0 +1,200 @@
+// Command screen: type or speak a command, and follow the recent ones live.
+
+import * as api from "../api.js";
+import { byId, clear, clockTime, h, parseTime, say } from "../dom.js";
+
+const LIMIT = 20;
+const STATUS_LABELS = {
+  pending: "Queued",
+  delivered: "Sent to the home",
+  done: "Carried out",
+  failed: "Failed",
+  expired: "Expired",
+  rejected: "Not understood",
+};
+const SOURCE_LABELS = { automation: "by cooling", legacy: "from the original app" };
+
+const commands = new Map(); // id -> command, as the server has it
+const rejected = []; // sentences the server did not understand: it does not store them
+const watchers = new Set(); // callbacks told about every command update
+let rejectedSeq = 0;
+
+/** Be told about every new or updated command (the Devices screen follows its switches). */
+export function watch(callback) {
+  watchers.add(callback);
+}
+
+/** Add or update one command (from a POST answer, a GET or a live event). */
+export function upsert(command) {
+  if (!command || command.id === undefined) return;
+  commands.set(command.id, command);
+  render();
+  for (const callback of watchers) callback(command);
+}
+
+/**
+ * Send a sentence; resolve with the queued command. A sentence the server does not understand
+ * (422) is listed as "Not understood" with its reason and suggestions, then rethrown.
+ */
+export async function send(text) {
+  try {
+    const command = await api.post("/commands", { text });
+    upsert(command);
+    return command;
+  } catch (error) {
+    if (error instanceof api.ApiError && error.status === 422) {
+      rejected.unshift({
+        id: `rejected-${++rejectedSeq}`,
+        text,
+        status: "rejected",
+        result: error.detail,
+        suggestions: Array.isArray(error.body.suggestions) ? error.body.suggestions : [],
+        created_at: new Date().toISOString(),
+      });
+      rejected.length = Math.min(rejected.length, LIMIT);
+      render();
+    }
+    throw error;
+  }
+}
+
+/** Fetch the recent commands again (start, reconnect). */
+export async function refresh() {
+  const data = await api.get(`/commands?limit=${LIMIT}`);
+  commands.clear();
+  for (const command of data.commands || []) commands.set(command.id, command);
+  render();
+}
+
+/** Forget everything (sign out). */
+export function reset() {
+  commands.clear();
+  rejected.length = 0;
+  render();
+}
+
+function sortKey(command) {
+  const date = parseTime(command.created_at);
+  return date ? date.getTime() : 0;
+}
+
+function render() {
+  const list = byId("command-list");
+  const items = [...commands.values(), ...rejected].sort((a, b) => sortKey(b) - sortKey(a)).slice(0, LIMIT);
+  clear(list);
+  byId("command-empty").hidden = items.length > 0;
+  for (const command of items) list.append(renderItem(command));
+}
+
+function renderItem(command) {
+  const status = command.status || "pending";
+  const meta = [clockTime(parseTime(command.created_at))];
+  if (SOURCE_LABELS[command.source]) meta.push(SOURCE_LABELS[command.source]);
+  const item = h(
+    "li",
+    { className: `card command status-${status}`, "data-status": status },
+    h(
+      "div",
+      { className: "command-head" },
+      h("q", { className: "command-text", text: command.text }),
+      h("span", { className: `badge badge-${status}`, text: STATUS_LABELS[status] || status }),
+    ),
+    h("div", { className: "command-meta", text: meta.filter(Boolean).join(" · ") }),
+  );
+  if (command.result) item.append(h("p", { className: "command-result", text: command.result }));
+  if (command.suggestions && command.suggestions.length) {
+    item.append(
+      h(
+        "div",
+        { className: "suggestions" },
+        h("span", { className: "suggestions-label", text: "Did you mean:" }),
+        command.suggestions.map((suggestion) =>
+          h("button", {
+            type: "button",
+            className: "chip",
+            text: suggestion,
+            "aria-label": `Send: ${suggestion}`,
+            onclick: () => submit(suggestion),
+          }),
+        ),
+      ),
+    );
+  }
+  return item;
+}
+
+async function submit(text) {
+  const input = byId("command-input");
+  const message = byId("command-error");
+  text = text.trim();
+  if (!text) {
+    say(message, "Type a command first, for example “turn on the kitchen light”.", "error");
+    input.focus();
+    return;
+  }
+  say(message, "");
+  const button = byId("command-send");
+  button.disabled = true;
+  try {
+    await send(text);
+    input.value = "";
+  } catch (error) {
+    // A 422 is shown in the list with its suggestions; anything else here.
+    if (!(error instanceof api.ApiError && error.status === 422)) say(message, api.describe(error), "error");
+  } finally {
+    button.disabled = false;
+  }
+}
+
+function setUpSpeech() {
+  const Recognition = window.SpeechRecognition || window.webkitSpeechRecognition;
+  const mic = byId("mic");
+  const hint = byId("mic-hint");
+  if (!Recognition) {
+    mic.hidden = true;
+    say(hint, "Voice input is not available in this browser: type the command instead.", "hint");
+    return;
+  }
+  mic.hidden = false;
+  let recognition = null;
+  mic.addEventListener("click", () => {
+    if (recognition) {
+      recognition.stop();
+      return;
+    }
+    recognition = new Recognition();
+    recognition.lang = navigator.language || "en-US";
+    recognition.interimResults = true;
+    recognition.maxAlternatives = 1;
+    const input = byId("command-input");
+    recognition.addEventListener("result", (event) => {
+      const result = event.results[event.results.length - 1];
+      input.value = result[0].transcript;
+      if (result.isFinal) submit(input.value);
+    });
+    recognition.addEventListener("error", (event) => {
+      const reason = event.error === "not-allowed" ? "the microphone is not allowed" : event.error;
+      say(hint, `Voice input stopped: ${reason}.`, "hint");
+    });
+    recognition.addEventListener("end", () => {
+      recognition = null;
+      mic.setAttribute("aria-pressed", "false");
+      mic.classList.remove("listening");
+      if (hint.dataset.kind === "listening") say(hint, "");
+    });
+    mic.setAttribute("aria-pressed", "true");
+    mic.classList.add("listening");
+    say(hint, "Listening… say a command.", "listening");
+    recognition.start();
+  });
+}
+
+/** Wire the screen's controls once. */
+export function setUp() {
+  byId("command-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    submit(byId("command-input").value);
+  });
+  setUpSpeech();
+  render();
+}

@@ -1,0 +1,116 @@
+// Dashboard screen: the current temperature and humidity, how fresh they are, and their history.
+
+import * as api from "../api.js";
+import { HistoryChart } from "../chart.js";
+import { byId, clockTime, parseTime, say, timeAgo } from "../dom.js";
+
+const HISTORY_LIMIT = 2000;
+const RANGES_HOURS = [3, 24];
+
+let latest = null; // {temperature, humidity, at: Date, stale}
+let points = []; // [{at: Date, temperature, humidity}]
+let rangeHours = RANGES_HOURS[0];
+let chart = null;
+
+function toPoint(reading) {
+  const at = parseTime(reading && reading.at);
+  return at ? { at, temperature: reading.temperature, humidity: reading.humidity } : null;
+}
+
+function format(value, digits) {
+  return typeof value === "number" ? value.toFixed(digits) : "–";
+}
+
+function paintLatest() {
+  const box = byId("reading-now");
+  byId("temperature-value").textContent = latest ? format(latest.temperature, 1) : "–";
+  byId("humidity-value").textContent = latest ? format(latest.humidity, 0) : "–";
+  const age = byId("reading-age");
+  if (!latest) {
+    age.textContent = "No reading yet: is the agent running?";
+  } else {
+    age.textContent = `Measured ${timeAgo(latest.at)} (${clockTime(latest.at)})`;
+  }
+  const stale = Boolean(latest && latest.stale);
+  byId("reading-stale").hidden = !stale;
+  box.classList.toggle("is-stale", stale);
+}
+
+/** Take a latest reading (GET answer or `reading` event). */
+export function update(reading) {
+  const point = toPoint(reading);
+  if (!point) return;
+  if (!latest || point.at >= latest.at) latest = { ...point, stale: Boolean(reading.stale) };
+  paintLatest();
+  if (!points.some((p) => p.at.getTime() === point.at.getTime())) {
+    points.push(point);
+    trimToRange();
+    if (chart) chart.setPoints(points);
+  }
+  byId("chart-empty").hidden = points.length > 0;
+}
+
+function trimToRange() {
+  const from = Date.now() - rangeHours * 3600 * 1000;
+  points = points.filter((p) => p.at.getTime() >= from);
+}
+
+async function loadLatest() {
+  try {
+    const reading = await api.get("/readings/latest");
+    latest = null;
+    if (reading && reading.at) update(reading);
+    else paintLatest();
+  } catch (error) {
+    if (error.status !== 404) throw error; // 404: nothing measured yet
+    latest = null;
+    paintLatest();
+  }
+}
+
+async function loadHistory() {
+  const since = new Date(Date.now() - rangeHours * 3600 * 1000).toISOString();
+  const data = await api.get(`/readings?since=${encodeURIComponent(since)}&limit=${HISTORY_LIMIT}`);
+  points = (data.readings || []).map(toPoint).filter(Boolean);
+  if (latest && !points.some((p) => p.at.getTime() === latest.at.getTime())) points.push(latest);
+  trimToRange();
+  chart.setPoints(points);
+  byId("chart-empty").hidden = points.length > 0;
+}
+
+/** Fetch the latest reading and the history again (start, reconnect). */
+export async function refresh() {
+  await loadLatest();
+  await loadHistory();
+}
+
+/** Forget everything (sign out). */
+export function reset() {
+  latest = null;
+  points = [];
+  if (chart) chart.setPoints(points);
+  paintLatest();
+}
+
+function setRange(hours) {
+  rangeHours = hours;
+  for (const button of document.querySelectorAll("[data-range]")) {
+    button.setAttribute("aria-pressed", String(Number(button.dataset.range) === hours));
+  }
+  loadHistory().catch((error) => say(byId("dashboard-error"), api.describe(error), "error"));
+}
+
+/** Wire the screen once. */
+export function setUp() {
+  chart = new HistoryChart(byId("chart"));
+  for (const button of document.querySelectorAll("[data-range]")) {
+    button.addEventListener("click", () => setRange(Number(button.dataset.range)));
+  }
+  paintLatest();
+  // The age goes on ticking between readings; the stale mark comes from the server, so ask
+  // it again now and then rather than guess its limit here.
+  setInterval(paintLatest, 5000);
+  setInterval(() => {
+    if (document.visibilityState === "visible" && navigator.onLine) loadLatest().catch(() => {});
+  }, 60000);
+}

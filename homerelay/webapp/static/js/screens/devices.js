@@ -1,0 +1,176 @@
+// Devices screen: every device of the house by room, each with a switch showing its live state.
+
+import * as api from "../api.js";
+import { byId, clear, deviceLabel, displayName, h, parseTime, say, timeAgo } from "../dom.js";
+import * as commandScreen from "./command.js";
+
+const SERVO = "servo";
+const SETTLE_MS = 3000;
+
+let devices = []; // [{room, device, kind, state}] as the agent last reported
+let updatedAt = null;
+const rows = new Map(); // "room/device" -> {input, stateText, row}
+const pending = new Map(); // "room/device" -> {target, commandId}
+const listeners = new Set();
+
+const keyOf = (room, device) => `${room}/${device}`;
+
+/** The devices as last reported (the Automation screen offers them as choices). */
+export function current() {
+  return devices;
+}
+
+/** Be told when the list of devices changes. */
+export function watch(callback) {
+  listeners.add(callback);
+}
+
+/** The sentence that switches a device: a door (servo) opens and closes, the rest turn on/off. */
+export function commandFor(device, on) {
+  const name = deviceLabel(device.room, device.device);
+  if (device.kind === SERVO) return `${on ? "open" : "close"} the ${name}`;
+  return `turn ${on ? "on" : "off"} the ${name}`;
+}
+
+function stateWord(device, on) {
+  if (device.kind === SERVO) return on ? "Open" : "Closed";
+  return on ? "On" : "Off";
+}
+
+/** Take a full device list (GET answer or `devices` event). */
+export function update(data) {
+  devices = Array.isArray(data && data.devices) ? data.devices : [];
+  updatedAt = parseTime(data && data.updated_at);
+  for (const device of devices) {
+    const key = keyOf(device.room, device.device);
+    const wait = pending.get(key);
+    if (wait && (device.state === "on") === wait.target) pending.delete(key);
+  }
+  render();
+  for (const callback of listeners) callback(devices);
+}
+
+/** Fetch the devices again (start, reconnect). */
+export async function refresh() {
+  update(await api.get("/devices"));
+}
+
+/** Forget everything (sign out). */
+export function reset() {
+  pending.clear();
+  update({ devices: [] });
+}
+
+function structureChanged() {
+  if (rows.size !== devices.length) return true;
+  return devices.some((device) => !rows.has(keyOf(device.room, device.device)));
+}
+
+function render() {
+  byId("devices-updated").textContent = updatedAt ? `Reported ${timeAgo(updatedAt)}` : "";
+  byId("devices-empty").hidden = devices.length > 0;
+  if (structureChanged()) build();
+  for (const device of devices) paint(device);
+}
+
+/** Build the room groups and switches (only when the set of devices changes, to keep focus). */
+function build() {
+  const container = clear(byId("device-rooms"));
+  rows.clear();
+  const byRoom = new Map();
+  for (const device of devices) {
+    if (!byRoom.has(device.room)) byRoom.set(device.room, []);
+    byRoom.get(device.room).push(device);
+  }
+  for (const [room, roomDevices] of byRoom) {
+    const headingId = `room-${room}`.replace(/[^\w-]/g, "-");
+    const list = h("ul", { className: "device-list" });
+    for (const device of roomDevices) {
+      const label = deviceLabel(device.room, device.device);
+      const input = h("input", {
+        type: "checkbox",
+        role: "switch",
+        className: "switch",
+        "aria-label": label,
+        onchange: (event) => toggle(device.room, device.device, event.target),
+      });
+      const stateText = h("span", { className: "device-state", "aria-hidden": "true" });
+      const row = h(
+        "li",
+        { className: "device" },
+        h("label", { className: "device-row" }, h("span", { className: "device-name", text: displayName(device.device) }), stateText, input),
+      );
+      rows.set(keyOf(device.room, device.device), { input, stateText, row });
+      list.append(row);
+    }
+    container.append(
+      h("section", { className: "card room", "aria-labelledby": headingId }, h("h3", { id: headingId, text: displayName(room) }), list),
+    );
+  }
+}
+
+function paint(device) {
+  const key = keyOf(device.room, device.device);
+  const parts = rows.get(key);
+  if (!parts) return;
+  const wait = pending.get(key);
+  const on = wait ? wait.target : device.state === "on";
+  parts.input.checked = on;
+  parts.row.classList.toggle("is-on", device.state === "on");
+  parts.row.classList.toggle("is-pending", Boolean(wait));
+  parts.input.setAttribute("aria-busy", wait ? "true" : "false");
+  parts.stateText.textContent = wait ? `${stateWord(device, on)}…` : stateWord(device, on);
+}
+
+async function toggle(room, name, input) {
+  const device = devices.find((d) => d.room === room && d.device === name);
+  if (!device) return;
+  const key = keyOf(room, name);
+  const target = input.checked;
+  const message = byId("devices-error");
+  say(message, "");
+  pending.set(key, { target, commandId: null });
+  paint(device);
+  try {
+    const command = await commandScreen.send(commandFor(device, target));
+    const wait = pending.get(key);
+    if (wait && wait.target === target) wait.commandId = command.id;
+    // The command may have been carried out before its POST answer arrived.
+    onCommand(command);
+  } catch (error) {
+    pending.delete(key);
+    paint(device);
+    say(message, `Could not switch the ${deviceLabel(room, name)}: ${api.describe(error)}`, "error");
+  }
+}
+
+/** Follow the commands our switches sent: on failure put the switch back to the real state. */
+function onCommand(command) {
+  for (const [key, wait] of pending) {
+    if (wait.commandId !== command.id) continue;
+    if (command.status === "failed" || command.status === "expired") {
+      pending.delete(key);
+      const [room, name] = key.split("/");
+      const why = command.result ? `: ${command.result}` : "";
+      say(byId("devices-error"), `The ${deviceLabel(room, name)} was not switched${why}`, "error");
+    } else if (command.status === "done" && !wait.settle) {
+      // The agent's `devices` report normally follows at once and settles the switch; if it
+      // does not come, stop waiting rather than show a switch that never settles.
+      wait.settle = setTimeout(() => {
+        if (pending.get(key) === wait) pending.delete(key);
+        render();
+      }, SETTLE_MS);
+    }
+  }
+  render();
+}
+
+/** Wire the screen once. */
+export function setUp() {
+  commandScreen.watch(onCommand);
+  render();
+  // Keep "Reported … ago" honest without a reload.
+  setInterval(() => {
+    byId("devices-updated").textContent = updatedAt ? `Reported ${timeAgo(updatedAt)}` : "";
+  }, 10000);
+}
