@@ -53,6 +53,7 @@ def serve(host: str, port: int, database_url: str, workers: int = 1) -> None:
         "errorlog": "-",
         "loglevel": "info",
         "proc_name": "homerelay",
+        "control_socket_disable": True,
     }
     logger.info("homerelay server on http://%s:%s (database %s)", host, port, _redact(database_url))
     RelayServer(options, app_config).run()
