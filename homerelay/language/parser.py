@@ -152,6 +152,17 @@ def _clauses(tagged: list[Tagged]) -> list[Clause]:
         head = clauses.pop(0)
         clauses[0].rooms[:0] = [r for r in head.rooms if r not in clauses[0].rooms]
         clauses[0].first = ROOM
+    # "the kitchen light, turn it on": a bare action belongs to a neighbour that has none.
+    index = 0
+    while index < len(clauses):
+        clause = clauses[index]
+        neighbours = [c for c in clauses[max(index - 1, 0):index + 2] if c is not clause]
+        target = next((c for c in neighbours if not c.actions), None)
+        if clause.actions and not (clause.rooms or clause.devices or clause.wide) and target:
+            target.actions = clause.actions
+            del clauses[index]
+        else:
+            index += 1
     return clauses
 
 
@@ -184,8 +195,8 @@ def _inherit_actions(clauses: list[Clause]) -> None:
             after = [c for c in clauses[index + 1:] if c.actions]
             source = before[-1] if before else (after[0] if after else None)
             if source is not None:
-                # Inherited cooling still means "on", but not "the room's fan" (see _devices_of).
-                clause.actions = [Meaning(ACTION, source.actions[0].value)]
+                # "cool down the living room and the bedroom": cooling carries over too.
+                clause.actions = [source.actions[0]]
 
 
 def _no_action(clauses: list[Clause], default_rooms: list[str], lexicon: Lexicon) -> Refusal:
@@ -196,6 +207,9 @@ def _no_action(clauses: list[Clause], default_rooms: list[str], lexicon: Lexicon
     except Refusal:
         targets = []
     if not targets:
+        said = list(dict.fromkeys(spoken(d.value) for c in clauses for d in c.devices))
+        if said:
+            return Refusal(f"Should I turn the {and_list(said)} on or off?")
         return Refusal("What should I do? Say on or off, for example "
                        f"\"{EXAMPLE}\".")
     names = and_list([f"the {label(room, device)}" for room, device in targets])
@@ -209,9 +223,14 @@ def _no_action(clauses: list[Clause], default_rooms: list[str], lexicon: Lexicon
 
 def _devices_of(clause: Clause, clauses: list[Clause], lexicon: Lexicon) -> list[Meaning]:
     """The devices a clause means, borrowing them when it only names rooms."""
+    cooling = any(meaning.cooling for meaning in clause.actions)
+    if cooling and not clause.devices and not clause.rooms:
+        # "cool down" alone: the cooling device, which may need a room ("Which fan?").
+        return [Meaning(DEVICE, name) for name in lexicon.vocabulary.cooling_devices
+                if lexicon.house.rooms_with(name)]
     if not clause.room_only:
         return clause.devices
-    if any(meaning.cooling for meaning in clause.actions):
+    if cooling:
         return [Meaning(DEVICE, name, plural=True) for name in lexicon.vocabulary.cooling_devices]
     index = clauses.index(clause)
     # "turn off the light in the kitchen and the bedroom" / "the kitchen and bedroom lights"

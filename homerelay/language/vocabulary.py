@@ -58,7 +58,7 @@ class Vocabulary:
             if intent not in const.INTENTS:
                 raise ValueError(f"vocabulary: unknown intent {intent!r}")
             for sentence in phrases(sentences):
-                intents[tuple(w for w in sentence if w not in fillers)] = intent
+                intents[tuple(w for w in sentence if w not in fillers and w[0].isalnum())] = intent
         return cls(
             actions={str(a): phrases(words) for a, words in data["actions"].items()},
             cooling=phrases(data.get("cooling")),
@@ -81,7 +81,8 @@ class Vocabulary:
 
     def intent_of(self, words: tuple[str, ...]) -> str | None:
         """The special intent a whole sentence names, if any (fillers ignored)."""
-        return self.intents.get(tuple(w for w in words if w not in self.fillers))
+        return self.intents.get(
+            tuple(w for w in words if w not in self.fillers and w[0].isalnum()))
 
 
 def plural(word: str) -> str:
