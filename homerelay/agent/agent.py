@@ -81,6 +81,7 @@ class Agent:
         self.command_requests = 0
         self._interruptible = False
         self._server_caps_wait = False
+        self._wait = settings.wait
 
     # Life cycle ---------------------------------------------------------------------------
 
@@ -207,13 +208,13 @@ class Agent:
         try:
             if self.stop_event.is_set():
                 return False
-            command = client.next_command(self.settings.wait)
+            command = client.next_command(self._wait)
         finally:
             self._interruptible = False
         if command is not None:
             return self.handle(client, command)
         elapsed = time.monotonic() - started
-        self._note_early_answer(elapsed)
+        self._note_early_answer(elapsed, client.server_max_wait)
         # Idle: never more than one request per min_poll_interval (3 a minute at 20 s), even
         # when the server answers at once because it does not allow long-polling.
         pause = self.settings.min_poll_interval - elapsed
@@ -221,14 +222,18 @@ class Agent:
             self.stop_event.wait(pause)
         return False
 
-    def _note_early_answer(self, elapsed: float) -> None:
-        early = elapsed < self.settings.wait - EARLY_ANSWER_SLACK
-        if early and not self._server_caps_wait:
+    def _note_early_answer(self, elapsed: float, server_max_wait: float | None) -> None:
+        # Follow the server's cap when it names one, so the request asks for what it will get.
+        if server_max_wait is not None:
+            self._wait = max(0.0, min(self.settings.wait, server_max_wait))
+        capped = self._wait < self.settings.wait or elapsed < self.settings.wait - EARLY_ANSWER_SLACK
+        if capped and not self._server_caps_wait:
             logger.info(
-                "The server ends long-polls after %.1f s (asked %s s); polling at most every %s s",
-                elapsed, self.settings.wait, self.settings.min_poll_interval,
+                "The server answers long-polls after %.1f s (it allows %s s of the %s s asked); "
+                "idle, the agent polls at most every %s s",
+                elapsed, self._wait, self.settings.wait, self.settings.min_poll_interval,
             )
-        self._server_caps_wait = early
+        self._server_caps_wait = capped
 
     def handle(self, client: RelayClient, command: dict) -> bool:
         """Carry out (or re-acknowledge) one command; returns True when it was a terminate."""

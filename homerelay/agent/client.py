@@ -11,6 +11,10 @@ from homerelay.errors import AuthError, RequestRejectedError, ServerUnavailableE
 logger = logging.getLogger(__name__)
 
 API = "/api/v1"
+# The relay server names the longest long-poll it allows on each 204.
+MAX_WAIT_HEADER = "X-Homerelay-Max-Wait"
+# Ack results longer than this are cut (the server stores at most 500 characters).
+RESULT_MAX = 500
 
 
 class RelayClient:
@@ -19,6 +23,7 @@ class RelayClient:
     def __init__(self, server: str, token: str, timeout: float = 10.0):
         self.server = server.rstrip("/")
         self.timeout = timeout
+        self.server_max_wait: float | None = None
         self._session = requests.Session()
         self._session.headers["Authorization"] = f"Bearer {token}"
         self._session.headers["User-Agent"] = "homerelay-agent"
@@ -63,13 +68,18 @@ class RelayClient:
             "GET", f"{API}/agent/next", params={"wait": _seconds(wait)}, timeout=wait + self.timeout
         )
         if response.status_code == 204 or not response.content:
+            cap = response.headers.get(MAX_WAIT_HEADER)
+            try:
+                self.server_max_wait = float(cap) if cap is not None else None
+            except ValueError:
+                self.server_max_wait = None
             return None
         return response.json()
 
     def ack(self, command_id, status: str, result: str) -> None:
         """Acknowledge a command as done or failed."""
         self.request("POST", f"{API}/commands/{command_id}/ack",
-                     json={"status": status, "result": result})
+                     json={"status": status, "result": result[:RESULT_MAX]})
 
     def post_readings(self, body) -> None:
         """Upload one reading (a dict) or a batch (a list of dicts with "at")."""

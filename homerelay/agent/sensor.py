@@ -29,7 +29,7 @@ class Reading:
         return {
             "temperature": self.temperature,
             "humidity": self.humidity,
-            "at": self.at.isoformat(timespec="seconds"),
+            "at": self.at.isoformat(),
         }
 
 

@@ -104,3 +104,56 @@ def run_agent(pin_factory, house, tmp_path):
     for runner in started:
         if runner.thread.is_alive():
             runner.stop()
+
+
+class RelayServer:
+    """The real relay server (create_app) under werkzeug in a thread; can stop and come back."""
+
+    def __init__(self, make_app, home, **config):
+        self._make_app = make_app
+        self._config = config
+        self.home = home
+        self.port = 0
+        self.app = None
+        self._server = None
+        self._thread = None
+
+    @property
+    def url(self) -> str:
+        """The server's base URL."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> RelayServer:
+        """Serve (again) on the same database file and, after a stop, the same port."""
+        from werkzeug.serving import make_server
+
+        self.app = self._make_app(**self._config)
+        self._server = make_server("127.0.0.1", self.port, self.app, threaded=True)
+        self.port = self._server.server_port
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving; the database stays."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._thread.join(5)
+            self._server = None
+
+    def app_session(self):
+        """A requests session signed in as the home's app."""
+        import requests
+
+        session = requests.Session()
+        session.headers["Authorization"] = f"Bearer {self.home.app_token}"
+        return session
+
+
+@pytest.fixture
+def relay_server(make_app, home):
+    """The real relay server with short leases and long-polls, for agent tests."""
+    server = RelayServer(make_app, home, LEASE_SECONDS=0.5, MAX_WAIT_SECONDS=60).start()
+    yield server
+    server.stop()
