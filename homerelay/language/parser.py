@@ -136,10 +136,23 @@ def _check_words(text: str, tagged: list[Tagged]) -> None:
                       'or tell you "what is on".')
 
 
+def _prepositions(tagged: list[Tagged]) -> list[Tagged]:
+    """Drop an "on" that is a place ("everything on the porch") when another action is said."""
+    content = [t for t in tagged if t.meaning.kind not in (FILLER, QUESTION)]
+    actions = [t for t in content if t.meaning.kind == ACTION]
+    drop: set[int] = set()
+    for index, item in enumerate(content[:-1]):
+        following = content[index + 1:index + 3]
+        if (item.text == "on" and len(actions) > 1 and following[0].meaning.kind == ROOM
+                and (len(following) < 2 or following[1].meaning.kind != DEVICE)):
+            drop.add(id(item))
+    return [t for t in tagged if id(t) not in drop]
+
+
 def _clauses(tagged: list[Tagged]) -> list[Clause]:
     """Split at connectors; a leading clause that only names rooms joins the next one."""
     clauses = [Clause()]
-    for item in tagged:
+    for item in _prepositions(tagged):
         meaning = item.meaning
         if meaning.kind == CONNECTOR:
             if not clauses[-1].empty:
