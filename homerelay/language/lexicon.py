@@ -26,6 +26,9 @@ QUESTION_OPENER = "opener"
 FUZZY_MIN_LENGTH = 4
 FUZZY_CUTOFF = 0.8
 MAX_JOIN = 3
+# Fuzzy matching costs about a millisecond a word; a sentence needing more repairs than
+# this is not understood anyway, so stop early and keep the worst case short.
+MAX_FUZZY_ATTEMPTS = 8
 
 
 @dataclass(frozen=True)
@@ -115,6 +118,7 @@ class Lexicon:
     def correct(self, tokens: tuple[str, ...]) -> list[str]:
         """Repair speech slips word by word: "bed room", "kitchenlight", "kitchn"."""
         out: list[str] = []
+        attempts = 0
         i = 0
         while i < len(tokens):
             token = tokens[i]
@@ -127,7 +131,11 @@ class Lexicon:
                 out.append(joined[0])
                 i += joined[1]
                 continue
-            out.extend(self._split(token) or [self._fuzzy(token) or token])
+            split = self._split(token)
+            if split is None and attempts < MAX_FUZZY_ATTEMPTS:
+                attempts += 1
+                split = [self._fuzzy(token) or token]
+            out.extend(split or [token])
             i += 1
         return out
 
@@ -153,9 +161,8 @@ class Lexicon:
             return matches[0]
         return None
 
-    def tag(self, tokens: tuple[str, ...]) -> list[Tagged]:
-        """Split corrected words into the longest known phrases, left to right."""
-        words = self.correct(tokens)
+    def tag(self, words: list[str]) -> list[Tagged]:
+        """Split (corrected) words into the longest known phrases, left to right."""
         tagged: list[Tagged] = []
         i = 0
         while i < len(words):

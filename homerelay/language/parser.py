@@ -20,6 +20,8 @@ logger = logging.getLogger(__name__)
 MAX_TEXT_LENGTH = 1000
 CONTENT_KINDS = (ACTION, ROOM, DEVICE, ALL, EVERYTHING)
 EXAMPLE = "turn on the kitchen light"
+# "There is no front garden light": at most this many unknown words make a device name.
+MAX_UNKNOWN_NAME = 3
 
 
 class Refusal(Exception):
@@ -90,12 +92,13 @@ def _understand(text: str, lexicon: Lexicon) -> tuple[str, list[Action]]:
         raise Refusal(f"That is too long for one command (at most {MAX_TEXT_LENGTH} characters).")
     tokens = tokenize(text)
     vocabulary, house = lexicon.vocabulary, lexicon.house
-    intent = vocabulary.intent_of(tokens) or vocabulary.intent_of(tuple(lexicon.correct(tokens)))
+    words = lexicon.correct(tokens)
+    intent = vocabulary.intent_of(tokens) or vocabulary.intent_of(tuple(words))
     if intent == const.INTENT_ALL_OFF:
         return intent, _everything_off(house)
     if intent:
         return intent, []
-    tagged = lexicon.tag(tokens)
+    tagged = lexicon.tag(words)
     _check_words(text, tagged)
     clauses = _clauses(tagged)
     default_rooms = _default_rooms(clauses)
@@ -123,7 +126,7 @@ def _check_words(text: str, tagged: list[Tagged]) -> None:
         unknown = [item.text]
         for following in tagged[index + 1:]:
             if following.meaning is not None:
-                if following.meaning.kind == DEVICE:
+                if following.meaning.kind == DEVICE and len(unknown) <= MAX_UNKNOWN_NAME:
                     raise Refusal(f"There is no {' '.join(unknown)} {following.text} "
                                   "in this house.")
                 break
