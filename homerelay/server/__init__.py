@@ -27,6 +27,7 @@ def create_app(test_config: dict | None = None) -> OpenAPI:
         __name__,
         instance_relative_config=True,
         info=Info(title="homerelay", version=__version__, description="Relay between the phone app and the Pi agent."),
+        security_schemes={"bearer": {"type": "http", "scheme": "bearer"}},
         doc_ui=False,
         validation_error_status=400,
         validation_error_callback=validation_error_response,

@@ -8,8 +8,14 @@ from flask_openapi3 import APIBlueprint, Tag
 from homerelay.server.auth import RoleMap
 from homerelay.server.homes import Identity
 from homerelay.server.relay import Relay
+from homerelay.server.schemas import ErrorOut
 
-blueprint = APIBlueprint("v1", __name__, url_prefix="/api/v1")
+# Answers any v1 operation may give besides its own.
+COMMON_RESPONSES = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 413: ErrorOut, 429: ErrorOut}
+
+blueprint = APIBlueprint(
+    "v1", __name__, url_prefix="/api/v1", abp_security=[{"bearer": []}], abp_responses=COMMON_RESPONSES
+)
 roles = RoleMap()
 blueprint.before_request(roles.check_request)
 

@@ -1,0 +1,92 @@
+"""The server's commands: `home create`, `token list/revoke`, and `serve` under the production WSGI server."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import requests
+
+from homerelay.cli import main
+
+
+def test_home_create_json_prints_one_line(tmp_path, capsys):
+    db = f"sqlite:///{tmp_path / 'cli.db'}"
+    assert main(["home", "create", "flat", "--db", db, "--json"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1
+    created = json.loads(out)
+    assert set(created) == {"home", "app_token", "agent_token"}
+    assert created["home"] == "flat" and len(created["app_token"]) >= 40
+
+
+def test_token_list_and_revoke(tmp_path, capsys):
+    db = f"sqlite:///{tmp_path / 'cli.db'}"
+    main(["home", "create", "flat", "--db", db, "--json"])
+    tokens = json.loads(capsys.readouterr().out)
+    assert main(["token", "--db", db, "list"]) == 0
+    listing = capsys.readouterr().out
+    assert "flat" in listing and "active" in listing
+    assert tokens["app_token"] not in listing and tokens["agent_token"] not in listing
+    assert main(["token", "--db", db, "revoke", "1"]) == 0
+    assert "revoked" in capsys.readouterr().out
+    assert main(["token", "--db", db, "revoke", "99"]) == 2
+    assert "no token with id 99" in capsys.readouterr().err
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_serve_runs_gunicorn_and_answers(tmp_path):
+    db = f"sqlite:///{tmp_path / 'serve.db'}"
+    tokens = json.loads(subprocess.check_output([sys.executable, "-m", "homerelay", "home", "create", "h", "--db", db, "--json"]))
+    port = free_port()
+    env = {**os.environ, "HOMERELAY_LIMITS": "off"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "homerelay", "serve", "--host", "127.0.0.1", "--port", str(port), "--db", db],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        _wait_until_up(base)
+        health = requests.get(f"{base}/healthz", timeout=5)
+        assert health.json()["status"] == "ok"
+        assert health.headers["Server"] == "gunicorn"
+        posted = requests.post(f"{base}/api/v1/commands", json={"text": "open the garage door"},
+                               headers={"Authorization": f"Bearer {tokens['app_token']}"}, timeout=5)
+        assert posted.status_code == 201
+        delivered = requests.get(f"{base}/api/v1/agent/next?wait=5",
+                                 headers={"Authorization": f"Bearer {tokens['agent_token']}"}, timeout=10)
+        assert delivered.json()["id"] == posted.json()["id"]
+    finally:
+        server.terminate()
+        output, _ = server.communicate(timeout=15)
+    assert "gevent" in output
+    assert tokens["app_token"] not in output
+
+
+def test_serve_refuses_several_workers_on_sqlite(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "homerelay", "serve", "--workers", "2", "--db", f"sqlite:///{tmp_path / 'x.db'}"],
+        capture_output=True, text=True, timeout=30,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0 and "PostgreSQL" in result.stderr
+
+
+def _wait_until_up(base: str) -> None:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            requests.get(f"{base}/healthz", timeout=1)
+            return
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    raise AssertionError("server did not start")

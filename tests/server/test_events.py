@@ -1,0 +1,65 @@
+"""Server-Sent Events carry command, reading, devices and automation changes as they happen."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import requests
+
+
+def read_events(response, wanted: int, into: list) -> None:
+    """Collect `wanted` (name, data) pairs from an SSE stream."""
+    name = None
+    for line in response.iter_lines(decode_unicode=True):
+        if line.startswith("event: "):
+            name = line[len("event: "):]
+        elif line.startswith("data: ") and name:
+            into.append((name, json.loads(line[len("data: "):])))
+            name = None
+            if len(into) >= wanted:
+                return
+
+
+def test_event_stream_follows_the_home(live_server):
+    app_auth = {"Authorization": f"Bearer {live_server.app_token}"}
+    agent_auth = {"Authorization": f"Bearer {live_server.agent_token}"}
+    stream = requests.get(f"{live_server.url}/api/v1/events?token={live_server.app_token}", stream=True, timeout=10)
+    assert stream.status_code == 200
+    assert stream.headers["Content-Type"].startswith("text/event-stream")
+    events: list = []
+    reader = threading.Thread(target=read_events, args=(stream, 5, events))
+    reader.start()
+    try:
+        _wait_for_listener(live_server)
+        command = requests.post(f"{live_server.url}/api/v1/commands", json={"text": "turn on the tv"}, headers=app_auth).json()
+        requests.post(f"{live_server.url}/api/v1/readings", json={"temperature": 21, "humidity": 45}, headers=agent_auth)
+        devices = {"devices": [{"room": "living_room", "device": "tv", "kind": "relay", "state": "on"}]}
+        requests.put(f"{live_server.url}/api/v1/devices", json=devices, headers=agent_auth)
+        requests.put(f"{live_server.url}/api/v1/automations/cooling", json={"enabled": False, "threshold": 28}, headers=app_auth)
+        requests.get(f"{live_server.url}/api/v1/agent/next", headers=agent_auth)
+        reader.join(timeout=10)
+    finally:
+        stream.close()
+    names = [name for name, _ in events]
+    assert names[:4] == ["command", "reading", "devices", "automation"]
+    assert events[0][1] == command
+    assert events[1][1]["temperature"] == 21
+    assert events[2][1]["devices"] == devices["devices"]
+    assert events[3][1]["threshold"] == 28 and events[3][1]["enabled"] is False
+    assert events[4][0] == "command" and events[4][1]["status"] == "delivered"
+
+
+def test_events_refuse_a_bad_token(live_server):
+    response = requests.get(f"{live_server.url}/api/v1/events?token=nope", timeout=5)
+    assert response.status_code == 401
+    assert response.json()["error"] == "unauthorized"
+
+
+def _wait_for_listener(live_server) -> None:
+    hub = live_server.app.extensions["homerelay"].hub
+    for _ in range(200):
+        if hub.listener_count():
+            return
+        threading.Event().wait(0.01)
+    raise AssertionError("the event stream never subscribed")
