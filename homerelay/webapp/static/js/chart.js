@@ -63,7 +63,12 @@ export class HistoryChart {
       {
         width,
         height: HEIGHT,
-        scales: { x: { time: true }, t: { auto: true }, h: { range: [0, 100] } },
+        scales: {
+          x: { time: true },
+          // At least a few degrees tall, so that a steady room does not look like a storm.
+          t: { range: (u, min, max) => (min === null ? [15, 30] : [Math.floor(min - 1), Math.ceil(max + 1)]) },
+          h: { range: [0, 100] },
+        },
         series: [
           {},
           { label: "Temperature", scale: "t", stroke: temperature, width: 2, value: fixed("°C", 1), spanGaps: true },
@@ -71,7 +76,7 @@ export class HistoryChart {
         ],
         axes: [
           { ...axis },
-          { ...axis, scale: "t", size: 44, values: (u, values) => values.map((v) => `${v}°`) },
+          { ...axis, scale: "t", size: 48, values: (u, values) => values.map((v) => `${+v.toFixed(1)}°`) },
           { ...axis, scale: "h", side: 1, size: 50, grid: { show: false }, values: (u, values) => values.map((v) => `${v}%`) },
         ],
         legend: { live: false },

@@ -78,6 +78,20 @@ function paintStatus() {
   status.textContent = parts.join(" ");
 }
 
+/**
+ * The server sends the rule again only when the rule changes; when its device switches (the
+ * rule turned the fan on, say), work out `active` as the server does: on, and not paused.
+ */
+function followDevice(devices) {
+  if (!rule || !("active" in rule)) return; // a server that does not say: do not guess
+  const device = devices.find((d) => d.room === rule.room && d.device === rule.device);
+  if (!device || (device.state !== "on" && device.state !== "off")) return;
+  const until = parseTime(rule.paused_until);
+  const paused = Boolean(until && until > new Date());
+  rule = { ...rule, active: Boolean(rule.enabled) && !paused && device.state === "on" };
+  paintStatus();
+}
+
 /** Take the rule (GET answer, PUT answer or `automation` event). */
 export function update(data) {
   if (!data || typeof data !== "object") return;
@@ -148,8 +162,9 @@ export function setUp() {
   });
   byId("cooling-room").addEventListener("change", () => fillDevices(""));
   // New devices reported by the agent become choices (unless the user is mid-edit).
-  devicesScreen.watch(() => {
+  devicesScreen.watch((devices) => {
     if (!dirty) fillRooms(rule ? rule.room : "", rule ? rule.device : "");
+    followDevice(devices);
   });
   // "Paused until" passes by itself.
   setInterval(paintStatus, 30000);

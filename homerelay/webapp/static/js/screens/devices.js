@@ -7,7 +7,9 @@ import * as commandScreen from "./command.js";
 const SERVO = "servo";
 const SETTLE_MS = 3000;
 
-let devices = []; // [{room, device, kind, state}] as the agent last reported
+let reported = []; // [{room, device, kind, state}] as the agent last reported
+let layout = []; // [{room, device, kind}] from the house layout, in the house's order
+let devices = []; // what the screen shows: the layout's order, reported states (null: unknown)
 let updatedAt = null;
 const rows = new Map(); // "room/device" -> {input, stateText, row}
 const pending = new Map(); // "room/device" -> {target, commandId}
@@ -37,10 +39,20 @@ function stateWord(device, on) {
   return on ? "On" : "Off";
 }
 
+/** Merge the reported states into the house's order; devices not reported show as unknown. */
+function merge() {
+  const order = new Map(layout.map((d, index) => [keyOf(d.room, d.device), index]));
+  const rank = (d) => (order.has(keyOf(d.room, d.device)) ? order.get(keyOf(d.room, d.device)) : order.size);
+  const known = new Set(reported.map((d) => keyOf(d.room, d.device)));
+  const unknown = layout.filter((d) => !known.has(keyOf(d.room, d.device))).map((d) => ({ ...d, state: null }));
+  devices = [...reported, ...unknown].sort((a, b) => rank(a) - rank(b));
+}
+
 /** Take a full device list (GET answer or `devices` event). */
 export function update(data) {
-  devices = Array.isArray(data && data.devices) ? data.devices : [];
+  reported = Array.isArray(data && data.devices) ? data.devices : [];
   updatedAt = parseTime(data && data.updated_at);
+  merge();
   for (const device of devices) {
     const key = keyOf(device.room, device.device);
     const wait = pending.get(key);
@@ -50,20 +62,34 @@ export function update(data) {
   for (const callback of listeners) callback(devices);
 }
 
-/** Fetch the devices again (start, reconnect). */
+/** Take the house layout (`GET /house`): it gives the order of rooms and devices. */
+export function setLayout(house) {
+  const list = Array.isArray(house && house.devices) ? house.devices : [];
+  layout = list.map((d) => ({ room: d.room, device: d.name ?? d.device, kind: d.kind })).filter((d) => d.room && d.device);
+  merge();
+  render();
+  for (const callback of listeners) callback(devices);
+}
+
+/** Fetch the layout and the devices again (start, reconnect). */
 export async function refresh() {
-  update(await api.get("/devices"));
+  const [house, states] = await Promise.allSettled([api.get("/house"), api.get("/devices")]);
+  if (house.status === "fulfilled") setLayout(house.value);
+  if (states.status === "rejected") throw states.reason;
+  update(states.value);
 }
 
 /** Forget everything (sign out). */
 export function reset() {
   pending.clear();
+  layout = [];
   update({ devices: [] });
 }
 
+let builtFor = null; // the devices (keys, in order) the switches were built for
+
 function structureChanged() {
-  if (rows.size !== devices.length) return true;
-  return devices.some((device) => !rows.has(keyOf(device.room, device.device)));
+  return builtFor !== devices.map((d) => keyOf(d.room, d.device)).join("|");
 }
 
 function render() {
@@ -77,6 +103,7 @@ function render() {
 function build() {
   const container = clear(byId("device-rooms"));
   rows.clear();
+  builtFor = devices.map((d) => keyOf(d.room, d.device)).join("|");
   const byRoom = new Map();
   for (const device of devices) {
     if (!byRoom.has(device.room)) byRoom.set(device.room, []);
@@ -119,7 +146,9 @@ function paint(device) {
   parts.row.classList.toggle("is-on", device.state === "on");
   parts.row.classList.toggle("is-pending", Boolean(wait));
   parts.input.setAttribute("aria-busy", wait ? "true" : "false");
-  parts.stateText.textContent = wait ? `${stateWord(device, on)}…` : stateWord(device, on);
+  const unknown = device.state !== "on" && device.state !== "off";
+  if (wait) parts.stateText.textContent = `${stateWord(device, on)}…`;
+  else parts.stateText.textContent = unknown ? "Unknown" : stateWord(device, on);
 }
 
 async function toggle(room, name, input) {

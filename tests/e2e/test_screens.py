@@ -1,0 +1,199 @@
+"""The web app's four screens at phone size, against a real server and the simulated agent."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.browser
+
+SCREEN_NAMES = ("Command", "Dashboard", "Devices", "Automation")
+
+
+def open_screen(page, name: str) -> None:
+    """Tap a tab in the bottom navigation and wait for its screen."""
+    page.get_by_role("navigation", name="Screens").get_by_role("link", name=name, exact=True).click()
+    expect(page.get_by_role("heading", level=2, name=name, exact=True)).to_be_visible()
+
+
+def command_item(page, text: str):
+    """The recent-commands card showing `text` (the newest, if several)."""
+    return page.locator("#command-list > li").filter(has=page.get_by_text(text, exact=True)).first
+
+
+def snap(page, path) -> None:
+    """A full-page screenshot from the top (the sticky bar would otherwise sit mid-page)."""
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=path, full_page=True)
+
+
+def device_state(server, room: str, device: str) -> str | None:
+    """The state the server has for one device."""
+    for item in server.api("GET", "/devices").json()["devices"]:
+        if (item["room"], item["device"]) == (room, device):
+            return item["state"]
+    return None
+
+
+def test_sign_in_link_keeps_the_token_and_clears_the_address_bar(signed_in, server):
+    assert "token" not in signed_in.url
+    assert signed_in.evaluate("localStorage.getItem('homerelay.token')") == server.app_token
+    for name in SCREEN_NAMES:
+        expect(signed_in.get_by_role("link", name=name, exact=True)).to_be_visible()
+    # Signed in for the next visit too: a plain reload needs no link.
+    signed_in.goto(server.url)
+    expect(signed_in.get_by_role("navigation", name="Screens")).to_be_visible()
+
+
+def test_wrong_token_is_refused_and_the_form_signs_in(page, server):
+    page.goto(f"{server.url}/#token=not-a-real-token")
+    expect(page.get_by_role("alert")).to_contain_text("not accepted")
+    expect(page.get_by_role("navigation", name="Screens")).to_be_hidden()
+    page.get_by_label("App token").fill(server.app_token)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("navigation", name="Screens")).to_be_visible()
+
+
+def test_typed_command_is_carried_out(signed_in, server, screenshots):
+    box = signed_in.get_by_role("textbox", name="Command")
+    box.fill("turn on the kitchen light")
+    box.press("Enter")
+    item = command_item(signed_in, "turn on the kitchen light")
+    expect(item).to_contain_text("Carried out")
+    expect(box).to_have_value("")
+    assert device_state(server, "kitchen", "light") == "on"
+
+    signed_in.get_by_role("textbox", name="Command").fill("turn off the kitchen light")
+    signed_in.get_by_role("button", name="Send", exact=True).click()
+    expect(command_item(signed_in, "turn off the kitchen light")).to_contain_text("Carried out")
+    snap(signed_in, screenshots / "command.png")
+
+
+def test_markup_in_a_command_is_shown_literally(signed_in):
+    text = "<img src=x onerror=alert(1)>"
+    box = signed_in.get_by_role("textbox", name="Command")
+    box.fill(text)
+    box.press("Enter")
+    item = command_item(signed_in, text)
+    expect(item).to_contain_text("Not understood")
+    assert signed_in.locator("#command-list img").count() == 0
+    # The server's explanation quotes the text: it must stay text as well.
+    expect(item.locator(".command-result")).to_contain_text(text)
+
+
+def test_not_understood_shows_why_and_a_suggestion_can_be_tapped(signed_in, server):
+    box = signed_in.get_by_role("textbox", name="Command")
+    box.fill("turn on the light")
+    box.press("Enter")
+    item = command_item(signed_in, "turn on the light")
+    expect(item).to_contain_text("Not understood")
+    expect(item.locator(".command-result")).to_contain_text("Which light?")
+    item.get_by_role("button", name="Send: turn on the bathroom light").click()
+    expect(command_item(signed_in, "turn on the bathroom light")).to_contain_text("Carried out")
+    assert device_state(server, "bathroom", "light") == "on"
+
+
+def test_devices_show_live_state_and_switch_by_tap(signed_in, server, screenshots):
+    open_screen(signed_in, "Devices")
+    tv = signed_in.get_by_role("switch", name="living room tv", exact=True)
+    expect(tv).not_to_be_checked()
+    # Switched elsewhere (another phone): the switch follows without a reload.
+    assert server.api("POST", "/commands", json={"text": "turn on the living room tv"}).status_code == 201
+    expect(tv).to_be_checked()
+
+    door = signed_in.get_by_role("switch", name="garage door", exact=True)
+    expect(door).not_to_be_checked()
+    door.click()
+    expect(door).to_be_checked()
+    expect(door.locator("xpath=..")).to_contain_text("Open")
+    expect(command_item(signed_in, "open the garage door")).to_have_count(1)
+    expect(signed_in.locator(".device.is-pending")).to_have_count(0)
+    assert device_state(server, "garage", "door") == "on"
+    snap(signed_in, screenshots / "devices.png")
+
+    door.click()
+    expect(door).not_to_be_checked()
+    expect(signed_in.locator(".device.is-pending")).to_have_count(0)
+    assert device_state(server, "garage", "door") == "off"
+
+
+def test_dashboard_shows_a_new_reading_without_reload(signed_in, server, screenshots):
+    open_screen(signed_in, "Dashboard")
+    expect(signed_in.locator("#reading-age")).to_contain_text("Measured")
+    expect(signed_in.locator("#chart canvas")).to_have_count(1)
+    # A minute ahead of the simulated agent's own readings, so that it stays the latest one.
+    at = (datetime.now(timezone.utc) + timedelta(minutes=1)).isoformat()
+    reply = server.api("POST", "/readings", token=server.agent_token, json={"temperature": 31.5, "humidity": 42, "at": at})
+    assert reply.status_code == 201
+    expect(signed_in.locator("#temperature-value")).to_have_text("31.5")
+    expect(signed_in.locator("#humidity-value")).to_have_text("42")
+    expect(signed_in.locator("#reading-stale")).to_be_hidden()
+    snap(signed_in, screenshots / "dashboard.png")
+
+
+def test_saving_a_threshold(signed_in, server, screenshots):
+    # A hot room (ahead of the simulated agent's readings, so that it is the latest one).
+    at = (datetime.now(timezone.utc) + timedelta(minutes=2)).isoformat()
+    server.api("POST", "/readings", token=server.agent_token, json={"temperature": 31.0, "humidity": 40, "at": at})
+    open_screen(signed_in, "Automation")
+    expect(signed_in.get_by_role("combobox", name="Room")).to_have_value("living_room")
+    threshold = signed_in.get_by_label("Threshold")
+    threshold.fill("30.5")
+    signed_in.get_by_label("Hysteresis").fill("1")
+    signed_in.get_by_role("combobox", name="Room").select_option(label="bedroom")
+    signed_in.get_by_role("combobox", name="Device").select_option(label="fan")
+    signed_in.get_by_role("button", name="Save", exact=True).click()
+    expect(signed_in.locator("#cooling-message")).to_have_text("Saved.")
+    rule = server.api("GET", "/automations/cooling").json()
+    assert (rule["threshold"], rule["hysteresis"], rule["room"], rule["device"]) == (30.5, 1.0, "bedroom", "fan")
+    expect(signed_in.locator("#cooling-status")).to_contain_text("bedroom fan")
+    expect(signed_in.locator("#cooling-status")).to_contain_text(re.compile(r"On at 30\.5 °C"))
+    # 31 °C is over the new threshold: the rule turns the bedroom fan on, and the screen says so.
+    expect(signed_in.locator("#cooling-status")).to_contain_text("holding the bedroom fan on")
+    assert device_state(server, "bedroom", "fan") == "on"
+    snap(signed_in, screenshots / "automation.png")
+
+
+def test_phone_layout_has_no_sideways_scroll_and_large_targets(signed_in):
+    for name in SCREEN_NAMES:
+        open_screen(signed_in, name)
+        width = signed_in.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"{name}: page is {width} px wide"
+        small = signed_in.evaluate(
+            """() => [...document.querySelectorAll('a, button, input, select')]
+                .filter((el) => el.offsetParent !== null)
+                .map((el) => [el.getAttribute('aria-label') || el.textContent.trim() || el.id, el.getBoundingClientRect()])
+                .filter(([, box]) => box.height < 44 || box.width < 44)
+                .map(([label, box]) => `${label}: ${Math.round(box.width)}x${Math.round(box.height)}`)"""
+        )
+        assert small == [], f"{name}: touch targets under 44 px: {small}"
+
+
+def test_every_control_has_an_accessible_name(signed_in):
+    for name in SCREEN_NAMES:
+        open_screen(signed_in, name)
+        unnamed = signed_in.evaluate(
+            """() => [...document.querySelectorAll('a, button, input, select')]
+                .filter((el) => el.offsetParent !== null)
+                .filter((el) => !(el.getAttribute('aria-label') || el.labels?.length || el.textContent.trim()))
+                .map((el) => el.outerHTML.slice(0, 80))"""
+        )
+        assert unnamed == [], f"{name}: controls without a name: {unnamed}"
+
+
+def test_dark_theme_follows_the_system(browser, server, agent, screenshots):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, color_scheme="dark")
+    try:
+        page = context.new_page()
+        page.goto(f"{server.url}/#token={server.app_token}")
+        expect(page.locator("#live")).to_have_text("Live")
+        background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+        assert background == "rgb(15, 19, 23)"
+        for name in SCREEN_NAMES:
+            open_screen(page, name)
+            snap(page, screenshots / f"dark-{name.lower()}.png")
+    finally:
+        context.close()
