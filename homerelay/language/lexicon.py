@@ -178,7 +178,8 @@ class Lexicon:
         return tagged
 
 
-@functools.lru_cache(maxsize=32)
+# About 50 kB each; the server parses for many homes, most of them with the default house.
+@functools.lru_cache(maxsize=128)
 def lexicon_for(house: House) -> Lexicon:
     """The lexicon of a house with the packaged vocabulary (cached per house)."""
     return Lexicon(house, default_vocabulary())
