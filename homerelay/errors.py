@@ -28,7 +28,8 @@ class AuthError(HomerelayError, PermissionError):
 class RequestRejectedError(HomerelayError, ValueError):
     """The server refused a request as invalid (a 4xx other than 401/403/429)."""
 
-    def __init__(self, status: int, detail: str):
+    def __init__(self, status: int, detail: str, body: dict | None = None):
         super().__init__(f"{detail} (HTTP {status})")
         self.status = status
         self.detail = detail
+        self.body = body or {}

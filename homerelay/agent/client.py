@@ -43,7 +43,7 @@ class RelayClient:
             raise AuthError(f"the server refused the token (HTTP {status}): {detail}")
         if status == 429 or status >= 500:
             raise ServerUnavailableError(f"{method} {path}: HTTP {status}: {detail}")
-        raise RequestRejectedError(status, detail)
+        raise RequestRejectedError(status, detail, _json_object(response))
 
     def healthy(self) -> bool:
         """True when /healthz answers."""
@@ -116,6 +116,14 @@ def _detail(response) -> str:
     if isinstance(body, dict):
         return str(body.get("detail") or body.get("error") or body)
     return str(body)[:200]
+
+
+def _json_object(response) -> dict | None:
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
 
 
 def _short(error: Exception) -> str:

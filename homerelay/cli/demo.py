@@ -1,10 +1,159 @@
-"""homerelay demo (being built)."""
+"""Try homerelay on one machine: the server and a simulated agent, with a sign-in link."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from homerelay import const
+
+ENV_DATA = "HOMERELAY_DATA"
+HOME_FILE = "demo-home.json"
+DB_FILE = "demo.db"
+AGENT_STATE_FILE = "demo-agent-state.json"
+HEALTH_TIMEOUT = 30.0
+STOP_TIMEOUT = 8.0
 
 
 def configure(parser):
     """Add this subcommand's arguments."""
+    parser.add_argument("--port", type=int, default=const.DEFAULT_PORT,
+                        help=f"port for the server (default {const.DEFAULT_PORT})")
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="address the server listens on (default 127.0.0.1, this machine only)")
+    parser.add_argument("--time-scale", type=float, default=1.0, metavar="X",
+                        help="run the simulated room X times faster (default 1)")
+
+
+def data_folder() -> Path:
+    """``$HOMERELAY_DATA``, else ``./data`` in the current directory."""
+    return Path(os.environ.get(ENV_DATA) or "data")
 
 
 def run(args):
     """Run the subcommand."""
-    raise SystemExit("homerelay demo: not available yet")
+    from homerelay.errors import HomerelayError  # noqa: PLC0415
+
+    folder = data_folder().resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    db_url = f"sqlite:///{folder / DB_FILE}"
+    base = f"http://127.0.0.1:{args.port}"
+    tokens = demo_home(folder, db_url)
+    children: list[subprocess.Popen] = []
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        children.append(_start("serve", "--host", args.host, "--port", str(args.port),
+                               "--db", db_url))
+        _wait_healthy(base, children[0])
+        children.append(_start("agent", "--simulate", "--server", base,
+                               "--token", tokens["agent_token"],
+                               "--state-file", str(folder / AGENT_STATE_FILE),
+                               "--time-scale", str(args.time_scale)))
+        _announce(base, tokens, folder)
+        while True:
+            for child in children:
+                if child.poll() is not None:
+                    raise HomerelayError(f"{_name(child)} stopped unexpectedly "
+                                         f"(exit code {child.returncode})")
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        print("Stopping the demo…", flush=True)
+        return 0
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        # The agent needs no server to leave its devices safe, so both are asked at once
+        # (agent first) and then waited for. The server gets SIGINT, gunicorn's quick stop: a
+        # graceful one would wait out the long-poll the stopped agent left behind.
+        stop_signals = {"agent": signal.SIGTERM, "serve": signal.SIGINT}
+        for child in reversed(children):
+            if child.poll() is None:
+                child.send_signal(stop_signals[child.args[3]])
+        for child in reversed(children):
+            _stop(child)
+
+
+def demo_home(folder: Path, db_url: str) -> dict:
+    """The demo home's tokens: reused from the data folder, or created once."""
+    stored = folder / HOME_FILE
+    if stored.exists() and (folder / DB_FILE).exists():
+        try:
+            tokens = json.loads(stored.read_text(encoding="utf-8"))
+            if tokens.get("app_token") and tokens.get("agent_token"):
+                return tokens
+        except ValueError:
+            pass  # damaged: make a new home below
+    output = subprocess.run(
+        [sys.executable, "-m", "homerelay", "home", "create", "demo", "--db", db_url, "--json"],
+        check=True, capture_output=True, text=True,
+    ).stdout
+    tokens = json.loads(output.strip().splitlines()[-1])
+    stored.write_text(json.dumps(tokens), encoding="utf-8")
+    stored.chmod(0o600)
+    return tokens
+
+
+def _start(*arguments: str) -> subprocess.Popen:
+    # A session of their own: Ctrl-C reaches only the demo, which then stops the children in
+    # order instead of all of them at once.
+    return subprocess.Popen([sys.executable, "-m", "homerelay", *arguments],
+                            start_new_session=True)
+
+
+def _name(child: subprocess.Popen) -> str:
+    return f"homerelay {child.args[3]}"
+
+
+def _wait_healthy(base: str, server: subprocess.Popen) -> None:
+    import requests  # noqa: PLC0415
+
+    from homerelay.errors import HomerelayError  # noqa: PLC0415
+
+    deadline = time.monotonic() + HEALTH_TIMEOUT
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise HomerelayError(f"the server did not start (exit code {server.returncode}); "
+                                 "is the port already in use?")
+        try:
+            if requests.get(f"{base}/healthz", timeout=1).ok:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    raise HomerelayError(f"the server did not answer {base}/healthz within {HEALTH_TIMEOUT:.0f} s")
+
+
+def _announce(base: str, tokens: dict, folder: Path) -> None:
+    app_token = tokens["app_token"]
+    print(f"""
+homerelay demo is running: a relay server and a simulated Raspberry Pi agent.
+
+  Open the web app:  {base}/#token={app_token}
+  App token:         {app_token}
+  Agent token:       {tokens['agent_token']}
+  Data folder:       {folder}
+
+  Try:  homerelay send --server {base} --token {app_token} "turn on the kitchen light"
+
+The simulated living room warms past 26 °C within a couple of minutes, and the cooling rule
+switches its fan on and off. Press Ctrl-C to stop.
+""", flush=True)
+
+
+def _stop(child: subprocess.Popen) -> None:
+    if child.poll() is not None:
+        return
+    child.terminate()
+    try:
+        child.wait(STOP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()
+
+
+def _raise_interrupt(signum, frame):
+    raise KeyboardInterrupt

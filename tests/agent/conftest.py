@@ -157,3 +157,13 @@ def relay_server(make_app, home):
     server = RelayServer(make_app, home, LEASE_SECONDS=0.5, MAX_WAIT_SECONDS=60).start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def unused_port() -> int:
+    """A loopback port nobody listens on (free a moment ago)."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

@@ -1,0 +1,86 @@
+"""`homerelay demo` end to end, as a user runs it: a subprocess on a free port, then Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import requests
+
+LINK = re.compile(r"(http://127\.0\.0\.1:\d+)/#token=(\S+)")
+
+
+def test_demo_starts_everything_and_stops_cleanly(tmp_path, unused_port):
+    env = {**os.environ, "HOMERELAY_DATA": str(tmp_path / "data")}
+    env.pop("HOMERELAY_SERVER", None)
+    with open(tmp_path / "demo.log", "wb") as log:
+        demo = subprocess.Popen(
+            [sys.executable, "-m", "homerelay", "demo", "--port", str(unused_port)],
+            stdout=subprocess.PIPE, stderr=log, cwd=tmp_path, env=env, text=True,
+        )
+        try:
+            base, token = _wait_for_link(demo, timeout=60)
+            assert base == f"http://127.0.0.1:{unused_port}"
+            assert requests.get(f"{base}/healthz", timeout=5).ok
+            headers = {"Authorization": f"Bearer {token}"}
+            deadline = time.monotonic() + 30
+            devices = []
+            while not devices and time.monotonic() < deadline:
+                devices = requests.get(f"{base}/api/v1/devices", headers=headers,
+                                       timeout=5).json()["devices"]
+                time.sleep(0.2)
+            assert len(devices) == 10, "the simulated agent uploaded its devices"
+            demo.send_signal(signal.SIGINT)
+            started = time.monotonic()
+            assert demo.wait(15) == 0
+            took = time.monotonic() - started
+            assert took < 8, f"the demo took {took:.1f} s to stop"
+        finally:
+            if demo.poll() is None:
+                demo.kill()
+                demo.wait()
+            demo.stdout.close()
+    log_text = (tmp_path / "demo.log").read_text()
+    assert "Devices left safe" in log_text
+    with_requests_refused(base)
+    # The home is kept for the next run.
+    assert (tmp_path / "data" / "demo-home.json").exists()
+
+
+def with_requests_refused(base):
+    try:
+        requests.get(f"{base}/healthz", timeout=2)
+    except requests.ConnectionError:
+        return
+    raise AssertionError("the server still answers after the demo stopped")
+
+
+def _wait_for_link(process, timeout):
+    lines: queue.Queue = queue.Queue()
+
+    def pump():
+        for line in process.stdout:
+            lines.put(line)
+        lines.put(None)
+
+    threading.Thread(target=pump, daemon=True).start()
+    deadline = time.monotonic() + timeout
+    seen = []
+    while time.monotonic() < deadline:
+        try:
+            line = lines.get(timeout=deadline - time.monotonic())
+        except queue.Empty:
+            break
+        if line is None:
+            break
+        seen.append(line)
+        match = LINK.search(line)
+        if match:
+            return match.group(1), match.group(2)
+    raise AssertionError(f"no sign-in link printed; output was: {''.join(seen)!r}")
