@@ -74,3 +74,22 @@ def test_a_house_without_fans_cannot_be_cooled_down() -> None:
         "rooms": ["hall"], "devices": [{"room": "hall", "name": "light", "kind": "led", "pin": 2}]})
     assert not parse("cool down the hall", house).ok
     assert not parse("cool down", house).ok
+
+
+TEMPLATES = [
+    "turn {action} the {room} {device}",
+    "{room} {device} {action}",
+    "switch the {device} in the {room} {action}",
+    "in the {room}, {action} with the {device} please",
+]
+
+
+@pytest.mark.parametrize("template", TEMPLATES)
+@pytest.mark.parametrize("action", ["on", "off"])
+def test_every_device_of_every_house_in_any_order(template: str, action: str, house: House,
+                                                  custom_house: House) -> None:
+    for each in (house, custom_house):
+        for device in each.devices:
+            text = template.format(action=action, room=device.room.replace("_", " "),
+                                   device=device.name.replace("_", " "))
+            assert describe(parse(text, each)) == f"{device.room}:{device.name}:{action}", text
