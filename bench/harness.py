@@ -1,0 +1,221 @@
+"""Processes the benchmarks run: the homerelay server, the simulated agent and the one-slot relay."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+logger = logging.getLogger(__name__)
+
+HOST = "127.0.0.1"
+# How long a process may take to answer its first request.
+START_TIMEOUT = 20.0
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def bench_env() -> dict:
+    """The environment of every benchmarked process: limits off, as the design says for benchmarks."""
+    env = dict(os.environ)
+    env["HOMERELAY_LIMITS"] = "off"
+    env.pop("HOMERELAY_MAX_WAIT", None)
+    return env
+
+
+def rss_mb(pid: int) -> float | None:
+    """Resident memory of a process in MB (VmRSS of /proc/<pid>/status), None if it is gone."""
+    try:
+        text = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    for line in text.splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return None
+
+
+def children(pid: int) -> list[int]:
+    """Direct child processes of `pid` (gunicorn's workers)."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found += [int(child) for child in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return found
+
+
+def wait_until_up(url: str, process: subprocess.Popen, timeout: float = START_TIMEOUT) -> None:
+    """Wait until `url` answers; fail at once if the process died."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{process.args[:4]} exited with {process.returncode} before answering")
+        try:
+            requests.get(url, timeout=1.0)
+            return
+        except requests.RequestException:
+            time.sleep(0.05)
+    raise RuntimeError(f"{url} did not answer within {timeout} s")
+
+
+def stop(process: subprocess.Popen | None, timeout: float = 10.0) -> None:
+    """Stop a process we started: SIGTERM, then SIGKILL if it lingers."""
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout)
+
+
+def _homerelay(*args: str) -> list[str]:
+    return [sys.executable, "-m", "homerelay", *args]
+
+
+@dataclass
+class Server:
+    """A `homerelay serve` subprocess on a fresh SQLite file, with one home."""
+
+    workdir: Path
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen | None = None
+    app_token: str = ""
+    agent_token: str = ""
+
+    @property
+    def url(self) -> str:
+        """Base URL of the server."""
+        return f"http://{HOST}:{self.port}"
+
+    @property
+    def database_url(self) -> str:
+        """The server's SQLite database (a file: durable, as in production)."""
+        return f"sqlite:///{self.workdir / 'homerelay.db'}"
+
+    def start(self) -> "Server":
+        """Create the home, start serving, wait for /healthz."""
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        created = subprocess.run(
+            _homerelay("home", "create", "bench", "--db", self.database_url, "--json"),
+            env=bench_env(), capture_output=True, text=True, check=True,
+        )
+        tokens = json.loads(created.stdout.strip().splitlines()[-1])
+        self.app_token, self.agent_token = tokens["app_token"], tokens["agent_token"]
+        log = open(self.workdir / "server.log", "ab")  # noqa: SIM115 - closed with the process
+        self.process = subprocess.Popen(
+            _homerelay("serve", "--host", HOST, "--port", str(self.port), "--db", self.database_url),
+            env=bench_env(), stdout=log, stderr=subprocess.STDOUT,
+        )
+        log.close()
+        wait_until_up(f"{self.url}/healthz", self.process)
+        return self
+
+    def worker_pid(self) -> int | None:
+        """The gunicorn worker that serves requests (the child of the arbiter)."""
+        if self.process is None:
+            return None
+        workers = children(self.process.pid)
+        return workers[0] if workers else None
+
+    def stop(self) -> None:
+        """Stop the server."""
+        stop(self.process)
+
+    def __enter__(self) -> "Server":
+        return self.start()
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
+
+@dataclass
+class AgentProcess:
+    """A `homerelay agent --simulate` subprocess."""
+
+    server_url: str
+    token: str
+    workdir: Path
+    process: subprocess.Popen | None = None
+
+    def start(self, ready: "Server | None" = None) -> "AgentProcess":
+        """Start the agent; with `ready`, wait until it has reported its devices to that server."""
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        log = open(self.workdir / "agent.log", "ab")  # noqa: SIM115 - closed with the process
+        self.process = subprocess.Popen(
+            _homerelay("agent", "--server", self.server_url, "--token", self.token, "--simulate",
+                       "--state-file", str(self.workdir / "agent-state.json")),
+            env=bench_env(), stdout=log, stderr=subprocess.STDOUT,
+        )
+        log.close()
+        if ready is not None:
+            self.wait_connected(ready)
+        return self
+
+    def wait_connected(self, server: "Server", timeout: float = START_TIMEOUT) -> None:
+        """Wait until the agent has uploaded its device states."""
+        headers = {"Authorization": f"Bearer {server.app_token}"}
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the agent exited with {self.process.returncode}")
+            answer = requests.get(f"{server.url}/api/v1/devices", headers=headers, timeout=2.0)
+            if answer.ok and answer.json().get("updated_at"):
+                # Give it a moment to enter its long-poll.
+                time.sleep(0.3)
+                return
+            time.sleep(0.1)
+        raise RuntimeError("the agent did not connect in time")
+
+    def stop(self) -> None:
+        """Stop the agent."""
+        stop(self.process)
+
+
+@dataclass
+class OneSlotProcess:
+    """The one-slot relay (bench.oneslot) under Flask's threaded development server."""
+
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        """Base URL of the relay."""
+        return f"http://{HOST}:{self.port}"
+
+    def start(self) -> "OneSlotProcess":
+        """Start it and wait until it answers."""
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bench.oneslot", "--port", str(self.port)],
+            env=bench_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            cwd=Path(__file__).resolve().parent.parent,
+        )
+        wait_until_up(f"{self.url}/get_command", self.process)
+        return self
+
+    def stop(self) -> None:
+        """Stop it."""
+        stop(self.process)
+
+    def __enter__(self) -> "OneSlotProcess":
+        return self.start()
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
