@@ -40,6 +40,7 @@ def defaults() -> dict:
         "LIMITS_STORAGE_URI": os.environ.get("HOMERELAY_LIMITS_STORAGE", "memory://"),
         # Number of reverse proxies in front whose X-Forwarded-For may be trusted.
         "TRUSTED_PROXIES": int(_env_float("HOMERELAY_TRUSTED_PROXIES", 0)),
+        "CORS_ORIGINS": os.environ.get("HOMERELAY_CORS_ORIGINS", ""),  # closed unless web origins are named
         "MAX_CONTENT_LENGTH": 64 * 1024,
         "JSON_SORT_KEYS": False,
     }
