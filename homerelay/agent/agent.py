@@ -16,6 +16,7 @@ from homerelay.agent.executor import Executor
 from homerelay.agent.memory import CommandMemory
 from homerelay.agent.pins import choose_pin_factory
 from homerelay.agent.readings import ReadingUploader
+from homerelay.agent.reporter import StateReporter
 from homerelay.agent.sensor import DHT11Sensor, SimulatedSensor, open_dht11
 from homerelay.agent.settings import AgentSettings
 from homerelay.agent.thermal import ThermalRoom
@@ -78,6 +79,7 @@ class Agent:
         self.backoff = Backoff(settings.backoff_initial, settings.backoff_max)
         self.room: ThermalRoom | None = None
         self.uploader: ReadingUploader | None = None
+        self.reporter: StateReporter | None = None
         self.command_requests = 0
         self._interruptible = False
         self._server_caps_wait = False
@@ -96,9 +98,14 @@ class Agent:
         readings_client = RelayClient(
             self.settings.base_url, self.settings.token, self.settings.http_timeout
         )
+        state_client = RelayClient(
+            self.settings.base_url, self.settings.token, self.settings.http_timeout
+        )
         sensor = None
         try:
             self._open_house()
+            self.reporter = StateReporter(self.devices, state_client, self.stop_event)
+            self.reporter.start()
             sensor = self._sensor or self._open_sensor()
             if sensor is not None:
                 interval = self.settings.reading_interval or (
@@ -122,14 +129,16 @@ class Agent:
             self._restore_signal_handlers(previous)
             if self.uploader is not None:
                 self.uploader.join(timeout=2.0)
+            if self.reporter is not None:
+                self.reporter.join(timeout=2.0)
             if self.devices is not None:
                 self.devices.make_safe()
                 self.devices.close()
                 logger.info("Devices left safe: all off, door shut")
             if sensor is not None and sensor is not self._sensor:
                 sensor.close()
-            client.close()
-            readings_client.close()
+            for each in (client, readings_client, state_client):
+                each.close()
 
     def _open_house(self) -> None:
         if self.house is None:
@@ -249,15 +258,15 @@ class Agent:
         # Remember before acknowledging: if the ack is lost, the redelivery is recognised.
         self.memory.remember(command_id, outcome.status, outcome.result,
                              terminate=outcome.terminate)
-        client.ack(command_id, outcome.status, outcome.result)
-        try:
-            client.put_devices(self.devices.states())
-        except ServerUnavailableError as error:
-            logger.warning("Device state not reported (sent again on reconnect): %s", error)
-            self._go_offline()
         if outcome.terminate:
+            # The final state goes up before the ack, so the app sees everything off.
+            client.put_devices(self.devices.states())
+            client.ack(command_id, outcome.status, outcome.result)
             logger.info("Terminated by command %s", command_id)
             return True
+        client.ack(command_id, outcome.status, outcome.result)
+        # The state upload runs in the reporter thread, so the next long-poll starts at once.
+        self.reporter.changed()
         return False
 
     # Signals -------------------------------------------------------------------------------

@@ -87,11 +87,16 @@ def demo_home(folder: Path, db_url: str) -> dict:
                 return tokens
         except ValueError:
             pass  # damaged: make a new home below
-    output = subprocess.run(
+    from homerelay.errors import HomerelayError  # noqa: PLC0415
+
+    created = subprocess.run(
         [sys.executable, "-m", "homerelay", "home", "create", "demo", "--db", db_url, "--json"],
-        check=True, capture_output=True, text=True,
-    ).stdout
-    tokens = json.loads(output.strip().splitlines()[-1])
+        capture_output=True, text=True,
+    )
+    if created.returncode != 0:
+        last = (created.stderr.strip().splitlines() or ["no output"])[-1]
+        raise HomerelayError(f"could not create the demo home: {last}")
+    tokens = json.loads(created.stdout.strip().splitlines()[-1])
     stored.write_text(json.dumps(tokens), encoding="utf-8")
     stored.chmod(0o600)
     return tokens

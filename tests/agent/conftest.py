@@ -59,7 +59,7 @@ def fast_settings(server: str, token: str, tmp_path, **changes) -> AgentSettings
     """Agent settings with every interval shrunk for tests."""
     values = dict(
         server=server, token=token, simulate=True, state_file=tmp_path / "agent-state.json",
-        wait=1.0, min_poll_interval=0.0, reading_interval=0.1, backoff_initial=0.05,
+        wait=0.5, min_poll_interval=0.0, reading_interval=0.1, backoff_initial=0.05,
         backoff_max=0.2, http_timeout=2.0, servo_move_seconds=0.05,
     )
     values.update(changes)
