@@ -119,8 +119,10 @@ def make_server(workdir: Path) -> Server:
     db_url = f"sqlite:///{workdir / 'db.sqlite'}"
     created = subprocess.run(
         homerelay("home", "create", "e2e", "--db", db_url, "--json"),
-        env=subprocess_env(), cwd=workdir, capture_output=True, text=True, check=True, timeout=60,
+        env=subprocess_env(), cwd=workdir, capture_output=True, text=True, timeout=60,
     )
+    if created.returncode != 0:
+        raise RuntimeError(f"homerelay home create failed ({created.returncode}):\n{created.stderr}")
     tokens = json.loads(created.stdout.strip().splitlines()[-1])
     port = free_port()
     server = Server(f"http://127.0.0.1:{port}", port, db_url, tokens["app_token"], tokens["agent_token"], workdir)
@@ -141,7 +143,10 @@ def chromium_path() -> Path:
 @pytest.fixture(scope="session")
 def browser(chromium_path):
     """One headless Chromium for the whole run; Playwright never downloads a browser."""
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    # The machine may be busy (CI on two cores, benchmarks): wait a little longer than 5 s.
+    expect.set_options(timeout=10_000)
 
     with sync_playwright() as playwright:
         instance = playwright.chromium.launch(executable_path=str(chromium_path), args=CHROMIUM_ARGS, headless=True)

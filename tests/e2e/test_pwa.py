@@ -13,7 +13,7 @@ CONTROLLED = """new Promise((resolve) => navigator.serviceWorker.controller
     : navigator.serviceWorker.addEventListener("controllerchange", () => resolve(true)))"""
 
 
-def test_service_worker_serves_the_shell_offline_with_a_banner(signed_in, server):
+def test_service_worker_serves_the_shell_offline_with_a_banner(signed_in, server, screenshots):
     page = signed_in
     assert page.evaluate(SW_READY).endswith("/sw.js")
     # The page is controlled once the worker claimed it (a first visit is not, until then).
@@ -30,6 +30,7 @@ def test_service_worker_serves_the_shell_offline_with_a_banner(signed_in, server
     expect(banner).to_be_visible()
     expect(page.get_by_role("navigation", name="Screens")).to_be_visible()
     expect(page.get_by_role("textbox", name="Command")).to_be_visible()
+    page.screenshot(path=screenshots / "offline.png")
 
     cached = page.evaluate(
         "caches.keys().then((keys) => Promise.all(keys.map((key) => caches.open(key).then((c) => c.keys()))))"

@@ -150,7 +150,7 @@ def test_saving_a_threshold(signed_in, server, screenshots):
     rule = server.api("GET", "/automations/cooling").json()
     assert (rule["threshold"], rule["hysteresis"], rule["room"], rule["device"]) == (30.5, 1.0, "bedroom", "fan")
     expect(signed_in.locator("#cooling-status")).to_contain_text("bedroom fan")
-    expect(signed_in.locator("#cooling-status")).to_contain_text(re.compile(r"On at 30\.5 °C"))
+    expect(signed_in.locator("#cooling-status")).to_contain_text(re.compile(r"On at 30\.5\s°C"))
     # 31 °C is over the new threshold: the rule turns the bedroom fan on, and the screen says so.
     expect(signed_in.locator("#cooling-status")).to_contain_text("holding the bedroom fan on")
     assert device_state(server, "bedroom", "fan") == "on"
@@ -197,3 +197,35 @@ def test_dark_theme_follows_the_system(browser, server, agent, screenshots):
             snap(page, screenshots / f"dark-{name.lower()}.png")
     finally:
         context.close()
+
+
+FAKE_SPEECH = """
+window.SpeechRecognition = class {
+  constructor() { this.listeners = {}; }
+  addEventListener(name, callback) { (this.listeners[name] ||= []).push(callback); }
+  emit(name, event) { for (const callback of this.listeners[name] || []) callback(event); }
+  start() {
+    const heard = Object.assign([{ transcript: "turn on the kitchen oven" }], { isFinal: true });
+    setTimeout(() => { this.emit("result", { results: [heard] }); this.emit("end", {}); }, 50);
+  }
+  stop() { this.emit("end", {}); }
+};
+"""
+NO_SPEECH = "delete window.SpeechRecognition; delete window.webkitSpeechRecognition;"
+
+
+def test_spoken_command_is_sent(context, server, agent):
+    context.add_init_script(FAKE_SPEECH)
+    page = context.new_page()
+    page.goto(f"{server.url}/#token={server.app_token}")
+    page.get_by_role("button", name="Speak a command").click()
+    expect(command_item(page, "turn on the kitchen oven")).to_contain_text("Carried out")
+
+
+def test_without_speech_recognition_the_microphone_is_hidden_with_a_hint(context, server, agent):
+    context.add_init_script(NO_SPEECH)
+    page = context.new_page()
+    page.goto(f"{server.url}/#token={server.app_token}")
+    expect(page.get_by_role("textbox", name="Command")).to_be_visible()
+    expect(page.get_by_role("button", name="Speak a command")).to_be_hidden()
+    expect(page.locator("#mic-hint")).to_contain_text("Voice input is not available")

@@ -14,9 +14,9 @@ export class ApiError extends Error {
   }
 }
 
-const listeners = { unauthorized: [], reachable: [] };
+const listeners = { unauthorized: [] };
 
-/** Be told when the token is refused (401) or when the server answers / stops answering. */
+/** Be told when the token is refused (401). */
 export function on(event, callback) {
   listeners[event].push(callback);
 }
@@ -39,10 +39,8 @@ export async function request(method, path, body, token = auth.token()) {
       cache: "no-store",
     });
   } catch (error) {
-    emit("reachable", false);
     throw new ApiError(0, null);
   }
-  emit("reachable", true);
   let data = null;
   if (response.status !== 204) {
     try {

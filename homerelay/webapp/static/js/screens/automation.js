@@ -70,7 +70,8 @@ function paintStatus() {
   else parts.push(`Cooling drives the ${name}.`);
   if (rule.enabled && typeof rule.threshold === "number") {
     const hysteresis = typeof rule.hysteresis === "number" ? rule.hysteresis : 0;
-    parts.push(`On at ${rule.threshold} °C or above, off below ${+(rule.threshold - hysteresis).toFixed(2)} °C.`);
+    // No-break spaces keep each number with its unit on a narrow screen.
+    parts.push(`On at ${rule.threshold}\u00a0°C or above, off below ${+(rule.threshold - hysteresis).toFixed(2)}\u00a0°C.`);
   }
   if (until && until > new Date()) {
     parts.push(`Paused until ${clockTime(until)}, because the ${name} was switched by hand.`);
