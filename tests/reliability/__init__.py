@@ -1,0 +1,1 @@
+"""Load, fault and hostile-input tests of the relay and the agent."""
