@@ -271,6 +271,9 @@ class LinkProxy:
         self._closed = threading.Event()
         self._lock = threading.Lock()
         self._sockets: set[socket.socket] = set()
+        # Requests starting with this prefix are swallowed (never forwarded): a lost message.
+        self.swallow: bytes | None = None
+        self.swallowed = threading.Event()
         self._thread = threading.Thread(target=self._accept, daemon=True)
         self._thread.start()
 
@@ -315,16 +318,22 @@ class LinkProxy:
             upstream.settimeout(None)
             with self._lock:
                 self._sockets.update((client, upstream))
-            for source, sink in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
+            for source, sink, outgoing in ((client, upstream, True), (upstream, client, False)):
+                threading.Thread(target=self._pipe, args=(source, sink, outgoing), daemon=True).start()
 
-    def _pipe(self, source: socket.socket, sink: socket.socket) -> None:
+    def _pipe(self, source: socket.socket, sink: socket.socket, outgoing: bool) -> None:
+        swallowing = False
         try:
             while self._up.is_set():
                 data = source.recv(65536)
                 if not data:
                     break
-                sink.sendall(data)
+                if outgoing and self.swallow is not None and data.startswith(self.swallow):
+                    # Drop this request and whatever follows on its connection.
+                    swallowing = True
+                    self.swallowed.set()
+                if not swallowing:
+                    sink.sendall(data)
         except OSError:
             pass
         finally:
