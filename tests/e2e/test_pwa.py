@@ -54,7 +54,7 @@ def test_live_feed_comes_back_after_a_server_restart(browser, server_factory, tm
         expect(live).to_have_text("Live")
 
         restartable.stop()
-        expect(live).to_have_text("Reconnecting…")
+        expect(live).to_have_text("Retrying…")
         restartable.start()
         # Sent before the page is back: only the re-fetch on reconnect can show it.
         reply = restartable.api("POST", "/commands", json={"text": "turn on the kitchen oven"})

@@ -10,7 +10,7 @@ import * as dashboard from "./screens/dashboard.js";
 import * as devices from "./screens/devices.js";
 
 const SCREENS = ["command", "dashboard", "devices", "automation"];
-const LIVE_LABELS = { connecting: "Connecting…", live: "Live", down: "Reconnecting…" };
+const LIVE_LABELS = { connecting: "Connecting…", live: "Live", down: "Retrying…" };
 
 let feed = null;
 
@@ -66,7 +66,7 @@ function startLive(token) {
       onReconnect: refreshAll,
       onState: (state) => {
         const live = byId("live");
-        live.textContent = LIVE_LABELS[state];
+        live.textContent = !navigator.onLine && state !== "live" ? "Offline" : LIVE_LABELS[state];
         live.dataset.state = state;
       },
     },

@@ -18,6 +18,7 @@ const commands = new Map(); // id -> command, as the server has it
 const rejected = []; // sentences the server did not understand: it does not store them
 const watchers = new Set(); // callbacks told about every command update
 let rejectedSeq = 0;
+let loaded = false; // the list came from the server at least once
 
 /** Be told about every new or updated command (the Devices screen follows its switches). */
 export function watch(callback) {
@@ -63,6 +64,7 @@ export async function refresh() {
   const data = await api.get(`/commands?limit=${LIMIT}`);
   commands.clear();
   for (const command of data.commands || []) commands.set(command.id, command);
+  loaded = true;
   render();
 }
 
@@ -70,6 +72,7 @@ export async function refresh() {
 export function reset() {
   commands.clear();
   rejected.length = 0;
+  loaded = false;
   render();
 }
 
@@ -82,7 +85,9 @@ function render() {
   const list = byId("command-list");
   const items = [...commands.values(), ...rejected].sort((a, b) => sortKey(b) - sortKey(a)).slice(0, LIMIT);
   clear(list);
-  byId("command-empty").hidden = items.length > 0;
+  const empty = byId("command-empty");
+  empty.hidden = items.length > 0;
+  empty.textContent = loaded ? "No commands yet. Try “turn on the kitchen light”." : "Not loaded yet: waiting for the server.";
   for (const command of items) list.append(renderItem(command));
 }
 

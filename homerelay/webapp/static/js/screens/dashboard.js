@@ -11,6 +11,7 @@ let latest = null; // {temperature, humidity, at: Date, stale}
 let points = []; // [{at: Date, temperature, humidity}]
 let rangeHours = RANGES_HOURS[0];
 let chart = null;
+let loaded = false; // the latest reading came from the server at least once
 
 function toPoint(reading) {
   const at = parseTime(reading && reading.at);
@@ -27,7 +28,7 @@ function paintLatest() {
   byId("humidity-value").textContent = latest ? format(latest.humidity, 0) : "–";
   const age = byId("reading-age");
   if (!latest) {
-    age.textContent = "No reading yet: is the agent running?";
+    age.textContent = loaded ? "No reading yet: is the agent running?" : "Not loaded yet: waiting for the server.";
   } else {
     age.textContent = `Measured ${timeAgo(latest.at)} (${clockTime(latest.at)})`;
   }
@@ -59,11 +60,13 @@ async function loadLatest() {
   try {
     const reading = await api.get("/readings/latest");
     latest = null;
+    loaded = true;
     if (reading && reading.at) update(reading);
     else paintLatest();
   } catch (error) {
     if (error.status !== 404) throw error; // 404: nothing measured yet
     latest = null;
+    loaded = true;
     paintLatest();
   }
 }
@@ -87,6 +90,7 @@ export async function refresh() {
 /** Forget everything (sign out). */
 export function reset() {
   latest = null;
+  loaded = false;
   points = [];
   if (chart) chart.setPoints(points);
   paintLatest();

@@ -11,6 +11,7 @@ let reported = []; // [{room, device, kind, state}] as the agent last reported
 let layout = []; // [{room, device, kind}] from the house layout, in the house's order
 let devices = []; // what the screen shows: the layout's order, reported states (null: unknown)
 let updatedAt = null;
+let loaded = false; // the states came from the server at least once
 const rows = new Map(); // "room/device" -> {input, stateText, row}
 const pending = new Map(); // "room/device" -> {target, commandId}
 const listeners = new Set();
@@ -76,6 +77,7 @@ export async function refresh() {
   const [house, states] = await Promise.allSettled([api.get("/house"), api.get("/devices")]);
   if (house.status === "fulfilled") setLayout(house.value);
   if (states.status === "rejected") throw states.reason;
+  loaded = true;
   update(states.value);
 }
 
@@ -83,6 +85,7 @@ export async function refresh() {
 export function reset() {
   pending.clear();
   layout = [];
+  loaded = false;
   update({ devices: [] });
 }
 
@@ -94,7 +97,9 @@ function structureChanged() {
 
 function render() {
   byId("devices-updated").textContent = updatedAt ? `Reported ${timeAgo(updatedAt)}` : "";
-  byId("devices-empty").hidden = devices.length > 0;
+  const empty = byId("devices-empty");
+  empty.hidden = devices.length > 0;
+  empty.textContent = loaded ? "No devices reported yet: is the agent running?" : "Not loaded yet: waiting for the server.";
   if (structureChanged()) build();
   for (const device of devices) paint(device);
 }
