@@ -1,9 +1,11 @@
-"""Fixtures shared by every test: a fresh app on a temporary SQLite file, clients, a live server."""
+"""Fixtures shared by every test: a fresh app on a temporary database, clients, a live server."""
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
@@ -11,24 +13,86 @@ from werkzeug.serving import make_server
 from homerelay.server import create_app
 from homerelay.server.homes import create_home
 
+# A PostgreSQL database the tests may use, e.g. postgresql://homerelay:pw@127.0.0.1/homerelay_test.
+# Tests only ever touch their own schema in it, TEST_SCHEMA, which each test drops and recreates.
+POSTGRES_URL_ENV = "HOMERELAY_TEST_POSTGRES_URL"
+TEST_SCHEMA = "homerelay_test"
+# Tests in these folders run on SQLite and on PostgreSQL (server behaviour that touches storage).
+BOTH_DATABASES_DIRS = ("server", "scaleout")
+TESTS_DIR = Path(__file__).parent
 
-def app_config(tmp_path, **overrides) -> dict:
-    """The test configuration: a real SQLite file in `tmp_path`, limits off unless asked."""
+
+def pytest_generate_tests(metafunc):
+    """Run the server's tests on both databases; everything else on SQLite only."""
+    if "database_url" not in metafunc.fixturenames:
+        return
+    folder = Path(metafunc.definition.path).relative_to(TESTS_DIR).parts[0]
+    if folder in BOTH_DATABASES_DIRS:
+        metafunc.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
+
+
+def postgres_test_url(empty: bool = False) -> str:
+    """The PostgreSQL test database with no rows (no tables at all if `empty`); skips (fails on CI) without one."""
+    base = os.environ.get(POSTGRES_URL_ENV)
+    if not base:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI needs PostgreSQL: set {POSTGRES_URL_ENV} (.ci/run starts one)")
+        pytest.skip(f"PostgreSQL tests need {POSTGRES_URL_ENV}=postgresql://user:password@host/database")
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import create_engine, make_url, text
+
+    from homerelay.server.db import normalize_url
+    from homerelay.server.migrate import alembic_config
+
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    engine = create_engine(normalize_url(base))
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("SET LOCAL lock_timeout = '10s'"))
+            tables = connection.scalars(
+                text("SELECT tablename FROM pg_tables WHERE schemaname = :schema"), {"schema": TEST_SCHEMA}
+            ).all()
+            at_head = "alembic_version" in tables and connection.scalar(
+                text(f"SELECT version_num FROM {TEST_SCHEMA}.alembic_version")
+            ) == head
+            if at_head and not empty:
+                # Emptying the tables is much faster than migrating a new schema for every test.
+                names = ", ".join(f"{TEST_SCHEMA}.{table}" for table in tables if table != "alembic_version")
+                connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            else:
+                connection.execute(text(f"DROP SCHEMA IF EXISTS {TEST_SCHEMA} CASCADE"))
+                connection.execute(text(f"CREATE SCHEMA {TEST_SCHEMA}"))
+    finally:
+        engine.dispose()
+    url = make_url(base).update_query_dict({"options": f"-csearch_path={TEST_SCHEMA}"})
+    return url.render_as_string(hide_password=False)
+
+
+@pytest.fixture
+def database_url(request, tmp_path) -> str:
+    """This test's empty database: a SQLite file in `tmp_path`, or PostgreSQL where parametrized."""
+    if getattr(request, "param", "sqlite") == "postgresql":
+        return postgres_test_url()
+    return f"sqlite:///{tmp_path / 'homerelay.db'}"
+
+
+def app_config(tmp_path, database_url: str | None = None, **overrides) -> dict:
+    """The test configuration: this test's database (a SQLite file by default), limits off unless asked."""
     return {
         "TESTING": True,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'homerelay.db'}",
+        "DATABASE_URL": database_url or f"sqlite:///{tmp_path / 'homerelay.db'}",
         "LIMITS_ENABLED": False,
         **overrides,
     }
 
 
 @pytest.fixture
-def make_app(tmp_path):
-    """Build apps on this test's database file, with settings overridden; all closed afterwards."""
+def make_app(tmp_path, database_url):
+    """Build apps on this test's database, with settings overridden; all closed afterwards."""
     built = []
 
     def build(**overrides):
-        application = create_app(app_config(tmp_path, **overrides))
+        application = create_app(app_config(tmp_path, database_url, **overrides))
         built.append(application)
         return application
 

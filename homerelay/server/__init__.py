@@ -41,7 +41,10 @@ def create_app(test_config: dict | None = None) -> OpenAPI:
         app.config.from_mapping(test_config)
 
     app.extensions["homerelay"] = Relay(app.config)
-    app.extensions["homerelay.signin"] = SignInThrottle(app.config["SIGNIN_FAILURE_LIMIT"], app.config["LIMITS_STORAGE_URI"])
+    app.extensions["homerelay.signin"] = SignInThrottle(
+        app.config["SIGNIN_FAILURE_LIMIT"], server_config.limits_storage_uri(app.config)
+    )
+    app.extensions["homerelay"].on_close(app.extensions["homerelay.signin"].close)
     if app.config["TRUSTED_PROXIES"] > 0:
         # Only the configured number of proxies may set the client address.
         n = app.config["TRUSTED_PROXIES"]

@@ -36,7 +36,10 @@ class SignInThrottle:
 
     def __init__(self, limit: str, storage_uri: str) -> None:
         self.limit = parse_limit(limit)
-        self.limiter = MovingWindowRateLimiter(storage_from_string(storage_uri))
+        # With several processes the storage is shared (the database), so an address
+        # cannot spread its guesses over processes to escape the throttle.
+        self.storage = storage_from_string(storage_uri)
+        self.limiter = MovingWindowRateLimiter(self.storage)
 
     def check(self, address: str) -> None:
         """Refuse (429) an address that failed too often lately."""
@@ -52,6 +55,12 @@ class SignInThrottle:
     def record_failure(self, address: str) -> None:
         """Count one failed sign-in."""
         self.limiter.hit(self.limit, "signin", address)
+
+    def close(self) -> None:
+        """Release the storage's connections, if it has any."""
+        close = getattr(self.storage, "close", None)
+        if callable(close):
+            close()
 
 
 def authenticate(roles: tuple[str, ...], allow_query: bool = False) -> Identity:

@@ -37,10 +37,28 @@ def defaults() -> dict:
         "LIMITS_ENABLED": os.environ.get(ENV_LIMITS, "on").lower() not in ("off", "0", "false", "no"),
         "RATE_LIMITS": os.environ.get("HOMERELAY_RATE_LIMITS", "50 per second;2000 per minute"),
         "SIGNIN_FAILURE_LIMIT": os.environ.get("HOMERELAY_SIGNIN_LIMIT", "10 per minute"),
-        "LIMITS_STORAGE_URI": os.environ.get("HOMERELAY_LIMITS_STORAGE", "memory://"),
+        # Where rate limits and failed sign-ins are counted; None picks `limits_storage_uri`'s choice.
+        "LIMITS_STORAGE_URI": os.environ.get("HOMERELAY_LIMITS_STORAGE") or None,
         # Number of reverse proxies in front whose X-Forwarded-For may be trusted.
         "TRUSTED_PROXIES": int(_env_float("HOMERELAY_TRUSTED_PROXIES", 0)),
         "CORS_ORIGINS": os.environ.get("HOMERELAY_CORS_ORIGINS", ""),  # closed unless web origins are named
         "MAX_CONTENT_LENGTH": 64 * 1024,
         "JSON_SORT_KEYS": False,
     }
+
+
+def limits_storage_uri(config) -> str:
+    """Where limits are counted: the configured URI, else the PostgreSQL database itself, else memory.
+
+    Several processes share a PostgreSQL database, so their limits must too; a SQLite
+    database is served by one process, whose memory is the fastest place to count.
+    """
+    explicit = config.get("LIMITS_STORAGE_URI")
+    if explicit:
+        return explicit
+    url = config["DATABASE_URL"]
+    if url.startswith(("postgresql", "postgres:")):
+        from homerelay.server.sql_limits_storage import storage_uri_for
+
+        return storage_uri_for(url)
+    return "memory://"

@@ -1,32 +1,57 @@
-"""The database handle: engine, sessions and transactions for one app."""
+"""The database handle: engine, sessions and transactions for one app (SQLite or PostgreSQL)."""
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
-from pathlib import Path
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Iterator
 
 from sqlalchemy import create_engine, event, make_url
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import URL, Engine
 from sqlalchemy.orm import Session, sessionmaker
-
-from homerelay.server.models import Base
 
 logger = logging.getLogger(__name__)
 
 # How long a SQLite connection waits for another writer before giving up.
 SQLITE_BUSY_TIMEOUT_MS = 5000
+# PostgreSQL pool per process. Connections are held only for the instant of a transaction
+# (a long-poll waits on the EventHub, not on the database), so a small pool serves
+# thousands of waiting agents; processes x (pool + overflow + 2) must stay under the
+# server's max_connections.
+DEFAULT_POOL_SIZE = 8
+DEFAULT_MAX_OVERFLOW = 8
+# A request waits this long for a free pooled connection before failing.
+POOL_TIMEOUT_SECONDS = 10
+# The driver SQLAlchemy uses for a plain postgresql:// URL (psycopg 3, not psycopg2).
+POSTGRESQL_DRIVER = "postgresql+psycopg"
+
+
+def normalize_url(url: str) -> str:
+    """The SQLAlchemy URL to use: `postgresql://` and `postgres://` go through psycopg 3."""
+    scheme, sep, rest = url.partition("://")
+    if sep and scheme in ("postgresql", "postgres"):
+        return f"{POSTGRESQL_DRIVER}://{rest}"
+    return url
+
+
+def libpq_url(url: str) -> str:
+    """The same PostgreSQL database as a libpq URI, for a raw psycopg connection."""
+    parsed: URL = make_url(normalize_url(url))
+    return parsed.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 class Database:
     """One engine and its session factory; lives on the Flask app, never in a module global."""
 
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.is_sqlite = url.startswith("sqlite")
-        self.engine = _create_engine(url)
+    def __init__(self, url: str, pool_size: int | None = None, max_overflow: int | None = None) -> None:
+        self.url = normalize_url(url)
+        self.dialect = make_url(self.url).get_backend_name()
+        self.is_sqlite = self.dialect == "sqlite"
+        self.is_postgresql = self.dialect == "postgresql"
+        self.engine = _create_engine(self.url, pool_size, max_overflow)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         # SQLite has one writer at a time. Serialising our own transactions in-process
         # means a waiting writer never spins in SQLite's busy handler, which under gevent
@@ -34,8 +59,10 @@ class Database:
         self._write_lock = threading.RLock() if self.is_sqlite else None
 
     def create_schema(self) -> None:
-        """Create missing tables (the first start of a new database)."""
-        Base.metadata.create_all(self.engine)
+        """Bring the schema up to date (Alembic `upgrade head`; an unversioned database is stamped first)."""
+        from homerelay.server.migrate import upgrade_schema
+
+        upgrade_schema(self)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -53,9 +80,20 @@ class Database:
         self.engine.dispose()
 
 
-def _create_engine(url: str) -> Engine:
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "")
+    return int(raw) if raw.strip() else default
+
+
+def _create_engine(url: str, pool_size: int | None, max_overflow: int | None) -> Engine:
     if not url.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(
+            url,
+            pool_pre_ping=True,
+            pool_size=pool_size if pool_size is not None else _env_int("HOMERELAY_DB_POOL_SIZE", DEFAULT_POOL_SIZE),
+            max_overflow=max_overflow if max_overflow is not None else _env_int("HOMERELAY_DB_MAX_OVERFLOW", DEFAULT_MAX_OVERFLOW),
+            pool_timeout=POOL_TIMEOUT_SECONDS,
+        )
     database_file = make_url(url).database
     if database_file and database_file != ":memory:":
         Path(database_file).parent.mkdir(parents=True, exist_ok=True)

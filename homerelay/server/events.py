@@ -1,4 +1,4 @@
-"""In-process publish/subscribe: wakes long-polling agents and feeds Server-Sent Events."""
+"""Publish/subscribe: wakes long-polling agents and feeds Server-Sent Events, across processes via a broadcaster."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import queue
 import threading
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Protocol
 
 logger = logging.getLogger(__name__)
 
@@ -56,8 +57,18 @@ class Subscription:
         self.close()
 
 
+class Broadcaster(Protocol):
+    """Carries a process's events to the other server processes (see `pg_notify`)."""
+
+    def send_event(self, home_id: int, name: str, data: dict) -> None:
+        """Pass an event on."""
+
+    def send_wake(self, home_id: int) -> None:
+        """Pass a queue wake-up on."""
+
+
 class EventHub:
-    """Per-home wake-ups and event fan-out within one server process."""
+    """Per-home wake-ups and event fan-out; with a broadcaster attached, across processes too."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -66,9 +77,20 @@ class EventHub:
         # reads it before looking at the database so no wake-up can slip between.
         self._queue_versions: dict[int, int] = defaultdict(int)
         self._queue_changed = threading.Condition(self._lock)
+        self._broadcaster: Broadcaster | None = None
+
+    def attach(self, broadcaster: Broadcaster | None) -> None:
+        """Also send every event and wake-up to other processes through `broadcaster`."""
+        self._broadcaster = broadcaster
 
     def publish(self, home_id: int, name: str, data: dict) -> None:
-        """Send an event to every listener of the home."""
+        """Send an event to every listener of the home, in this process and the others."""
+        self.publish_local(home_id, name, data)
+        if self._broadcaster is not None:
+            self._broadcaster.send_event(home_id, name, data)
+
+    def publish_local(self, home_id: int, name: str, data: dict) -> None:
+        """Send an event to this process's listeners only (one that came from another process)."""
         event = Event(home_id, name, data)
         with self._lock:
             listeners = list(self._subscriptions.get(home_id, ()))
@@ -97,9 +119,22 @@ class EventHub:
             return self._queue_versions[home_id]
 
     def notify_queue_changed(self, home_id: int) -> None:
-        """Wake every agent of the home that waits for a command."""
+        """Wake every agent of the home that waits for a command, in this process and the others."""
+        self.notify_queue_changed_local(home_id)
+        if self._broadcaster is not None:
+            self._broadcaster.send_wake(home_id)
+
+    def notify_queue_changed_local(self, home_id: int) -> None:
+        """Wake this process's waiting agents of the home."""
         with self._queue_changed:
             self._queue_versions[home_id] += 1
+            self._queue_changed.notify_all()
+
+    def wake_all_queues(self) -> None:
+        """Make every waiting agent look at the database again (after wake-ups may have been missed)."""
+        with self._queue_changed:
+            for home_id in list(self._queue_versions):
+                self._queue_versions[home_id] += 1
             self._queue_changed.notify_all()
 
     def wait_for_queue_change(self, home_id: int, seen_version: int, timeout: float) -> bool:

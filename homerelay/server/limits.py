@@ -6,6 +6,7 @@ from flask import Flask, request
 from flask_limiter import Limiter
 
 from homerelay.server.auth import token_from_request
+from homerelay.server.config import limits_storage_uri
 from homerelay.server.homes import hash_token
 
 
@@ -26,9 +27,20 @@ def init_limits(app: Flask) -> Limiter:
         app=app,
         default_limits=[app.config["RATE_LIMITS"]],
         default_limits_exempt_when=_without_token,
-        storage_uri=app.config["LIMITS_STORAGE_URI"],
+        # Shared by every process when the database is PostgreSQL (see `limits_storage_uri`).
+        storage_uri=limits_storage_uri(app.config),
         headers_enabled=True,
         enabled=app.config["LIMITS_ENABLED"],
         strategy="moving-window",
     )
+    if limiter.enabled:
+        _close_with_app(app, limiter.storage)
     return limiter
+
+
+def _close_with_app(app: Flask, storage) -> None:
+    # A database-backed storage has its own connections; release them with the relay's.
+    close = getattr(storage, "close", None)
+    relay = app.extensions.get("homerelay")
+    if callable(close) and relay is not None:
+        relay.on_close(close)

@@ -151,7 +151,9 @@ class CommandQueue:
                 .where(Command.home_id == home_id, Command.status.in_(UNFINISHED))
                 .order_by(Command.id)
                 .limit(20)
-                .with_for_update(skip_locked=True)
+                # Wait for, never skip, a head row another request is claiming: skipping it
+                # would hand out the command behind it while the head is still being delivered.
+                .with_for_update()
             )
             for command in heads:
                 if command.created_at + self.ttl < now:

@@ -12,6 +12,7 @@ from homerelay.server.cooling import CoolingAutomation
 from homerelay.server.db import Database
 from homerelay.server.devices import DeviceStore
 from homerelay.server.events import EventHub
+from homerelay.server.pg_notify import start_bridge
 from homerelay.server.queue import CommandQueue, NewCommand
 from homerelay.server.readings import ReadingStore
 
@@ -34,6 +35,9 @@ class Relay:
         self.db = Database(config["DATABASE_URL"])
         self.db.create_schema()
         self.hub = EventHub()
+        # On PostgreSQL several processes share the database: their hubs are joined by LISTEN/NOTIFY.
+        self.bridge = start_bridge(self.db, self.hub)
+        self._closers: list = []
         self.queue = CommandQueue(self.db, self.hub, config["LEASE_SECONDS"], config["COMMAND_TTL_SECONDS"])
         self.readings = ReadingStore(self.db, self.hub, config["READING_STALE_SECONDS"], config["READING_RETENTION_DAYS"])
         self.devices = DeviceStore(self.db, self.hub)
@@ -60,6 +64,14 @@ class Relay:
         self.cooling.evaluate(home_id)
         return stored
 
+    def on_close(self, closer) -> None:
+        """Call `closer()` when the relay closes (e.g. a rate-limit storage's own connections)."""
+        self._closers.append(closer)
+
     def close(self) -> None:
-        """Release the database."""
+        """Stop the cross-process bridge and release the database."""
+        if self.bridge is not None:
+            self.bridge.stop()
+        for closer in self._closers:
+            closer()
         self.db.dispose()

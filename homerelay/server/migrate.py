@@ -1,0 +1,59 @@
+"""Schema migrations at start-up: Alembic `upgrade head`, recognising databases made before migrations."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Connection
+
+from homerelay.server.db import Database
+
+logger = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+# The revision whose schema equals what `create_all` made before migrations existed.
+BASELINE_REVISION = "0001"
+# A table every homerelay database has had from the start.
+MARKER_TABLE = "homes"
+VERSION_TABLE = "alembic_version"
+# Several processes starting at once on one PostgreSQL database migrate one after another.
+MIGRATION_LOCK_ID = 0x686F6D65
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    """An Alembic configuration for homerelay's migrations, optionally bound to a connection."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def upgrade_schema(db: Database) -> None:
+    """Upgrade the database to the newest schema in one transaction; create it if it is empty."""
+    with db.engine.begin() as connection:
+        if db.is_postgresql:
+            # Released at commit; the next process then finds nothing left to do.
+            connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": MIGRATION_LOCK_ID})
+        config = alembic_config(connection)
+        if is_unversioned(connection):
+            logger.info("database made before migrations; marking it as revision %s", BASELINE_REVISION)
+            command.stamp(config, BASELINE_REVISION)
+        command.upgrade(config, "head")
+
+
+def is_unversioned(connection: Connection) -> bool:
+    """True for a homerelay database that `create_all` made (tables, but no Alembic version)."""
+    tables = set(inspect(connection).get_table_names())
+    return MARKER_TABLE in tables and VERSION_TABLE not in tables
+
+
+def current_revision(connection: Connection) -> str | None:
+    """The revision the database is at, or None for an unversioned one."""
+    if VERSION_TABLE not in inspect(connection).get_table_names():
+        return None
+    return connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar()
