@@ -15,7 +15,7 @@ from pathlib import Path
 
 import requests
 
-from bench.harness import OneSlotProcess, Server, rss_mb
+from bench.harness import OneSlotProcess, Server, cpu_seconds, rss_mb
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +38,7 @@ class Rate:
     errors: int          # answers other than the expected status, or failed requests
     seconds: float
     client_cpu_ms: float | None = None   # client CPU time per request (Python client only)
+    server_cpu_ms: float | None = None   # serving process CPU time per request
 
     @property
     def per_second(self) -> float:
@@ -54,6 +55,7 @@ class Target:
     headers: dict
     bodies: tuple[bytes, ...]
     accepted: int
+    pid: int | None = None   # the process that serves the requests, for its CPU time
 
 
 def homerelay_target(server: Server) -> Target:
@@ -61,14 +63,14 @@ def homerelay_target(server: Server) -> Target:
     return Target(
         "homerelay", f"{server.url}/api/v1/commands",
         {"Authorization": f"Bearer {server.app_token}", "Content-Type": "application/json"},
-        tuple(json.dumps({"text": text}).encode() for text in TEXTS), 201,
+        tuple(json.dumps({"text": text}).encode() for text in TEXTS), 201, server.worker_pid(),
     )
 
 
 def oneslot_target(relay: OneSlotProcess) -> Target:
     """`POST /set_command` with the raw text, as the original app sent it."""
     return Target("one-slot", f"{relay.url}/set_command", {"Content-Type": "text/plain"},
-                  tuple(text.encode() for text in TEXTS), 200)
+                  tuple(text.encode() for text in TEXTS), 200, relay.process.pid)
 
 
 def python_client(target: Target, threads: int, seconds: float) -> Rate:
@@ -96,6 +98,7 @@ def python_client(target: Target, threads: int, seconds: float) -> Rate:
     pool = [threading.Thread(target=worker, args=(slot,), daemon=True) for slot in counts]
     for thread in pool:
         thread.start()
+    server_began = _cpu(target)
     began, cpu_began = time.monotonic(), time.process_time()
     deadline = began + seconds
     start.wait()
@@ -104,7 +107,15 @@ def python_client(target: Target, threads: int, seconds: float) -> Rate:
     elapsed, cpu = time.monotonic() - began, time.process_time() - cpu_began
     total = sum(slot[0] for slot in counts)
     return Rate(target.name, "python", total, sum(slot[1] for slot in counts), elapsed,
-                1000 * cpu / total if total else None)
+                _per_request(cpu, total), _per_request(_cpu(target) - server_began, total))
+
+
+def _cpu(target: Target) -> float:
+    return (cpu_seconds(target.pid) or 0.0) if target.pid else 0.0
+
+
+def _per_request(seconds: float, requests_done: int) -> float | None:
+    return 1000 * seconds / requests_done if requests_done and seconds > 0 else None
 
 
 def wrk_available() -> bool:
@@ -121,6 +132,7 @@ def wrk_client(target: Target, connections: int, seconds: float, threads: int = 
               "  return wrk.format(nil, nil, nil, bodies[i])", "end"]
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write("\n".join(lines) + "\n")
+    server_began = _cpu(target)
     try:
         out = subprocess.run(
             ["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency",
@@ -129,13 +141,14 @@ def wrk_client(target: Target, connections: int, seconds: float, threads: int = 
         ).stdout
     finally:
         Path(script.name).unlink(missing_ok=True)
-    total = int(re.search(r"(\d+) requests in ([\d.]+)(m?s)", out).group(1))
     took = re.search(r"(\d+) requests in ([\d.]+)(m?s)", out)
+    total = int(took.group(1))
     elapsed = float(took.group(2)) / (1000 if took.group(3) == "ms" else 1)
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     errors = (int(bad.group(1)) if bad else 0) + (sum(map(int, socket_errors.groups())) if socket_errors else 0)
-    return Rate(target.name, "wrk", total, errors, elapsed)
+    return Rate(target.name, "wrk", total, errors, elapsed,
+                server_cpu_ms=_per_request(_cpu(target) - server_began, total))
 
 
 def _lua_string(text: str) -> str:
@@ -143,24 +156,67 @@ def _lua_string(text: str) -> str:
 
 
 def run(workdir: Path, seconds: float = 10.0, threads: int = 4, connections: int = 8,
-        use_wrk: bool | None = None) -> dict:
-    """Measure both relays side by side; returns the rates and the homerelay worker's memory."""
+        use_wrk: bool | None = None, rounds: int = 3) -> dict:
+    """Measure both relays side by side; returns the rates and the homerelay worker's memory.
+
+    Each client's `seconds` are split into `rounds` that alternate between the two relays, so
+    a change of load on the machine (other processes) touches both alike.
+    """
     use_wrk = wrk_available() if use_wrk is None else use_wrk
     rates: list[Rate] = []
     with OneSlotProcess() as relay, Server(workdir / "intake") as server:
         targets = (oneslot_target(relay), homerelay_target(server))
         for target in targets:
             python_client(target, threads, WARMUP_SECONDS)
-        for target in targets:
-            logger.info("intake: %s with the Python client for %.0f s", target.name, seconds)
-            rates.append(python_client(target, threads, seconds))
+        clients = [("python", lambda target, span: python_client(target, threads, span))]
         if use_wrk:
-            for target in targets:
-                logger.info("intake: %s with wrk for %.0f s", target.name, seconds)
-                rates.append(wrk_client(target, connections, seconds))
+            clients.append(("wrk", lambda target, span: wrk_client(target, connections, span)))
+        for name, measure in clients:
+            logger.info("intake: both relays with the %s client, %.0f s each", name, seconds)
+            measured: dict[str, list[Rate]] = {target.name: [] for target in targets}
+            for _ in range(rounds):
+                for target in targets:
+                    measured[target.name].append(measure(target, seconds / rounds))
+            rates += [_combine(parts) for parts in measured.values()]
         worker = server.worker_pid()
         worker_rss = rss_mb(worker) if worker else None
-    return {"rates": rates, "server_worker_rss_mb": worker_rss, "threads": threads, "connections": connections}
+    return {"rates": rates, "server_worker_rss_mb": worker_rss, "threads": threads,
+            "connections": connections, "rounds": rounds}
+
+
+def _combine(parts: list[Rate]) -> Rate:
+    """One rate from several rounds of the same target and client."""
+    total = sum(part.requests for part in parts)
+
+    def weighted(field: str) -> float | None:
+        known = [(getattr(part, field), part.requests) for part in parts if getattr(part, field) is not None]
+        if not known:
+            return None
+        return sum(value * count for value, count in known) / max(1, sum(count for _, count in known))
+
+    return Rate(parts[0].target, parts[0].client, total, sum(part.errors for part in parts),
+                sum(part.seconds for part in parts), weighted("client_cpu_ms"), weighted("server_cpu_ms"))
+
+
+def format_table(result: dict) -> str:
+    """The rates as a fixed-width table, with homerelay's ratio to the one-slot relay."""
+    header = (f"{'client':<7} {'relay':<10} {'requests':>9} {'errors':>7} {'req/s':>8} "
+              f"{'server CPU ms/req':>18} {'client CPU ms/req':>18}")
+    lines = [header, "-" * len(header)]
+    for rate in result["rates"]:
+        lines.append(
+            f"{rate.client:<7} {rate.target:<10} {rate.requests:>9} {rate.errors:>7} {rate.per_second:>8.0f} "
+            f"{_ms(rate.server_cpu_ms):>18} {_ms(rate.client_cpu_ms):>18}"
+        )
+    for client in dict.fromkeys(rate.client for rate in result["rates"]):
+        value = ratio(result["rates"], client)
+        if value is not None:
+            lines.append(f"homerelay / one-slot with the {client} client: {value:.2f}x (target >= 2x)")
+    return "\n".join(lines)
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
 
 
 def ratio(rates: list[Rate], client: str) -> float | None:
