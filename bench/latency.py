@@ -62,7 +62,9 @@ class Result:
     p99_ms: float | None
     mean_ms: float | None
     max_ms: float | None
-    server_p50_ms: float | None = None
+    # From the server's timestamps: POST arrived → delivered to the agent, and → ack arrived.
+    delivered_p50_ms: float | None = None
+    acked_p50_ms: float | None = None
 
     @property
     def lost(self) -> int:
@@ -80,7 +82,7 @@ def percentile(values: list[float], fraction: float) -> float | None:
 
 
 def result(system: str, mode: str, sent: int, latencies_s: list[float],
-           server_s: list[float] | None = None) -> Result:
+           server_s: tuple[list[float], list[float]] | None = None) -> Result:
     """Summarise latencies (seconds) into a report row (milliseconds)."""
     ms = [value * 1000 for value in latencies_s]
 
@@ -91,7 +93,8 @@ def result(system: str, mode: str, sent: int, latencies_s: list[float],
         system, mode, sent, len(ms),
         rounded(percentile(ms, 0.50)), rounded(percentile(ms, 0.99)),
         rounded(statistics.fmean(ms)) if ms else None, rounded(max(ms)) if ms else None,
-        rounded(percentile([v * 1000 for v in server_s], 0.50)) if server_s else None,
+        *(rounded(percentile([v * 1000 for v in values], 0.50)) if values else None
+          for values in (server_s or ([], []))),
     )
 
 
@@ -147,17 +150,21 @@ class DoneEvents:
             self._response.close()
 
 
-def _server_side(session: requests.Session, server: Server, ids) -> list[float]:
+def _server_side(session: requests.Session, server: Server, ids):
+    """Seconds from creation to delivery and to the ack, by the server's clock."""
     from datetime import datetime
 
-    seconds = []
+    def moment(text):
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+    delivered, acked = [], []
     for command_id in ids:
         body = session.get(f"{server.url}/api/v1/commands/{command_id}", timeout=5).json()
-        if body.get("done_at"):
-            created = datetime.fromisoformat(body["created_at"].replace("Z", "+00:00"))
-            done = datetime.fromisoformat(body["done_at"].replace("Z", "+00:00"))
-            seconds.append((done - created).total_seconds())
-    return seconds
+        if body.get("done_at") and body.get("delivered_at"):
+            created = moment(body["created_at"])
+            delivered.append((moment(body["delivered_at"]) - created).total_seconds())
+            acked.append((moment(body["done_at"]) - created).total_seconds())
+    return delivered, acked
 
 
 def measure_homerelay(workdir: Path, singles: int, burst_seconds: float, rate: float,
@@ -269,8 +276,11 @@ def run(workdir: Path, singles: int = 40, burst_seconds: float = 10.0, rate: flo
 def format_table(rows: list[Result]) -> str:
     """The report as a fixed-width table."""
     header = (f"{'system':<10} {'mode':<12} {'sent':>5} {'done':>5} {'lost':>5} "
-              f"{'p50 ms':>8} {'p99 ms':>8} {'mean ms':>8} {'max ms':>8} {'server p50':>10}")
+              f"{'p50 ms':>8} {'p99 ms':>8} {'mean ms':>8} {'max ms':>8} "
+              f"{'srv→agent':>9} {'srv→ack':>8}")
     lines = [header, "-" * len(header)]
+    # srv→agent / srv→ack: p50 by the server's own clock from the POST's arrival to the
+    # command's delivery to the agent and to the agent's ack.
     for row in rows:
         def cell(value, width):
             return f"{'-' if value is None else value:>{width}}"
@@ -278,7 +288,7 @@ def format_table(rows: list[Result]) -> str:
         lines.append(
             f"{row.system:<10} {row.mode:<12} {row.sent:>5} {row.carried_out:>5} {row.lost:>5} "
             f"{cell(row.p50_ms, 8)} {cell(row.p99_ms, 8)} {cell(row.mean_ms, 8)} "
-            f"{cell(row.max_ms, 8)} {cell(row.server_p50_ms, 10)}"
+            f"{cell(row.max_ms, 8)} {cell(row.delivered_p50_ms, 9)} {cell(row.acked_p50_ms, 8)}"
         )
     return "\n".join(lines)
 

@@ -83,7 +83,8 @@ class ReadingUploader:
                 # The server will never take these; keeping them would block every later one.
                 logger.warning("Server rejected %d reading(s), dropping them: %s", count, error)
             except AuthError as error:
-                logger.error("Readings refused: %s", error)
+                # The main loop reports a refused token (once) and stops the agent.
+                logger.debug("Readings refused: %s", error)
                 return
             else:
                 if self._offline or count > 1:

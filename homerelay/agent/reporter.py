@@ -49,7 +49,8 @@ class StateReporter:
                 self.client.put_devices(self.devices.states())
                 self.uploads += 1
             except AuthError as error:
-                logger.error("Device state refused: %s", error)
+                # The main loop reports a refused token (once) and stops the agent.
+                logger.debug("Device state refused: %s", error)
             except HomerelayError as error:
                 # The main loop reconnects and uploads the state itself; retry meanwhile.
                 logger.warning("Device state not reported yet: %s", error)

@@ -43,6 +43,7 @@ def run(args):
     folder.mkdir(parents=True, exist_ok=True)
     db_url = f"sqlite:///{folder / DB_FILE}"
     base = f"http://127.0.0.1:{args.port}"
+    _check_port_free(args.host, args.port)
     tokens = demo_home(folder, db_url)
     children: list[subprocess.Popen] = []
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
@@ -100,6 +101,21 @@ def demo_home(folder: Path, db_url: str) -> dict:
     stored.write_text(json.dumps(tokens), encoding="utf-8")
     stored.chmod(0o600)
     return tokens
+
+
+def _check_port_free(host: str, port: int) -> None:
+    import socket  # noqa: PLC0415
+
+    from homerelay.errors import HomerelayError  # noqa: PLC0415
+
+    # Otherwise /healthz could be answered by whatever already listens there.
+    with socket.socket() as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise HomerelayError(
+                f"port {port} is not free ({error.strerror}); choose another with --port"
+            ) from None
 
 
 def _start(*arguments: str) -> subprocess.Popen:

@@ -13,6 +13,8 @@ import time
 
 import requests
 
+from homerelay.cli import main
+
 LINK = re.compile(r"(http://127\.0\.0\.1:\d+)/#token=(\S+)")
 
 
@@ -84,3 +86,14 @@ def _wait_for_link(process, timeout):
         if match:
             return match.group(1), match.group(2)
     raise AssertionError(f"no sign-in link printed; output was: {''.join(seen)!r}")
+
+
+def test_demo_refuses_a_busy_port(capsys, tmp_path, monkeypatch):
+    import socket
+
+    monkeypatch.setenv("HOMERELAY_DATA", str(tmp_path))
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        code = main(["demo", "--port", str(busy.getsockname()[1])])
+    assert code == 2 and "is not free" in capsys.readouterr().err

@@ -26,14 +26,27 @@ def test_bounded_oldest_forgotten(tmp_path):
     assert len(CommandMemory(tmp_path / "a.json", limit=3)) == 3
 
 
-def test_damaged_file_is_ignored(tmp_path, caplog):
+def test_damaged_lines_are_skipped(tmp_path, caplog):
     path = tmp_path / "a.json"
-    path.write_text("{not json")
     memory = CommandMemory(path)
-    assert len(memory) == 0
-    assert "Ignoring unreadable agent state" in caplog.text
-    memory.remember(1, "done", "")
-    assert CommandMemory(path).outcome(1) == ("done", "")
+    memory.remember(1, "done", "kitchen light on")
+    with open(path, "a") as handle:
+        handle.write('{"id": "2", "stat')  # torn by a power cut
+    again = CommandMemory(path)
+    assert len(again) == 1 and again.outcome(1) == ("done", "kitchen light on")
+    assert "Ignoring 1 unreadable line" in caplog.text
+
+
+def test_file_is_compacted(tmp_path):
+    path = tmp_path / "a.json"
+    memory = CommandMemory(path, limit=3)
+    memory.remember(0, "done", "", terminate=True)
+    for command_id in range(1, 20):
+        memory.remember(command_id, "done", "")
+    assert len(path.read_text().splitlines()) <= 7
+    again = CommandMemory(path, limit=3)
+    assert [again.outcome(i) is not None for i in (16, 17, 18, 19)] == [False, True, True, True]
+    assert again.terminated == "0"
 
 
 def test_without_a_file_it_only_remembers_in_memory():

@@ -65,3 +65,4 @@ def test_missing_server(capsys, monkeypatch):
 def test_unreachable_server(capsys, unused_port):
     code = send("--server", f"http://127.0.0.1:{unused_port}", "--token", "t", "turn on the tv")
     assert code == 2 and "unreachable" in capsys.readouterr().err
+
