@@ -93,15 +93,19 @@ async function signIn(token, { fromForm = false } = {}) {
   try {
     await api.request("GET", "/devices", undefined, token);
   } catch (error) {
+    const unreachable = error.status === 0 || error.status >= 500;
     if (error.status === 401) {
       auth.forget();
-      showSignedIn(false);
       say(message, "That token was not accepted. Check it, or ask for a new sign-in link.", "error");
-      return false;
-    }
-    // Offline or the server is down: keep a stored token and show what we can.
-    if (fromForm) {
+    } else if (error.status === 403) {
+      say(message, "That is the agent's token. The app signs in with the home's app token.", "error");
+    } else if (!unreachable || fromForm) {
       say(message, `Cannot check the token now: ${api.describe(error)}`, "error");
+    }
+    // Offline or the server is down: a link or a stored token is used anyway, to show what we
+    // can and to reconnect when the server is back. Anything else waits for the form.
+    if (!unreachable || fromForm) {
+      showSignedIn(false);
       return false;
     }
   }
