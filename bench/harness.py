@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -83,16 +83,34 @@ def wait_until_up(url: str, process: subprocess.Popen, timeout: float = START_TI
     raise RuntimeError(f"{url} did not answer within {timeout} s")
 
 
-def stop(process: subprocess.Popen | None, timeout: float = 10.0) -> None:
-    """Stop a process we started: SIGTERM, then SIGKILL if it lingers."""
+def stop(process: subprocess.Popen | None, signum: int = signal.SIGTERM, timeout: float = 10.0) -> None:
+    """Stop a process we started: `signum` (SIGTERM), then SIGKILL if it lingers."""
     if process is None or process.poll() is not None:
         return
-    process.terminate()
+    process.send_signal(signum)
     try:
         process.wait(timeout)
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(timeout)
+
+
+def _create_home(database_url: str) -> tuple[str, str]:
+    """A home on a new database, as `homerelay home create` makes it; returns (app, agent) tokens.
+
+    Done in this process: a second interpreter importing the server would add seconds to
+    every start on a busy machine.
+    """
+    from homerelay.server.db import Database   # noqa: PLC0415 - only the benchmark needs the server here
+    from homerelay.server.homes import create_home  # noqa: PLC0415
+
+    db = Database(database_url)
+    try:
+        db.create_schema()
+        tokens = create_home(db, "bench")
+    finally:
+        db.dispose()
+    return tokens.app_token, tokens.agent_token
 
 
 def _homerelay(*args: str) -> list[str]:
@@ -122,12 +140,7 @@ class Server:
     def start(self) -> "Server":
         """Create the home, start serving, wait for /healthz."""
         self.workdir.mkdir(parents=True, exist_ok=True)
-        created = subprocess.run(
-            _homerelay("home", "create", "bench", "--db", self.database_url, "--json"),
-            env=bench_env(), capture_output=True, text=True, check=True,
-        )
-        tokens = json.loads(created.stdout.strip().splitlines()[-1])
-        self.app_token, self.agent_token = tokens["app_token"], tokens["agent_token"]
+        self.app_token, self.agent_token = _create_home(self.database_url)
         log = open(self.workdir / "server.log", "ab")  # noqa: SIM115 - closed with the process
         self.process = subprocess.Popen(
             _homerelay("serve", "--host", HOST, "--port", str(self.port), "--db", self.database_url),
@@ -145,8 +158,8 @@ class Server:
         return workers[0] if workers else None
 
     def stop(self) -> None:
-        """Stop the server."""
-        stop(self.process)
+        """Stop the server at once (SIGINT: gunicorn's quick shutdown, open long-polls dropped)."""
+        stop(self.process, signal.SIGINT)
 
     def __enter__(self) -> "Server":
         return self.start()
