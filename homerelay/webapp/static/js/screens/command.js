@@ -13,6 +13,13 @@ const STATUS_LABELS = {
   rejected: "Not understood",
 };
 const SOURCE_LABELS = { automation: "by cooling", legacy: "from the original app" };
+// How far along a command is: a status never goes back, so an older answer must not undo a newer event.
+const PROGRESS = { pending: 0, delivered: 1, done: 2, failed: 2, expired: 2 };
+
+function newer(known, incoming) {
+  if (!known) return incoming;
+  return (PROGRESS[incoming.status] ?? 0) >= (PROGRESS[known.status] ?? 0) ? incoming : known;
+}
 
 const commands = new Map(); // id -> command, as the server has it
 const rejected = []; // sentences the server did not understand: it does not store them
@@ -28,6 +35,7 @@ export function watch(callback) {
 /** Add or update one command (from a POST answer, a GET or a live event). */
 export function upsert(command) {
   if (!command || command.id === undefined) return;
+  command = newer(commands.get(command.id), command);
   commands.set(command.id, command);
   render();
   for (const callback of watchers) callback(command);
@@ -62,8 +70,10 @@ export async function send(text) {
 /** Fetch the recent commands again (start, reconnect). */
 export async function refresh() {
   const data = await api.get(`/commands?limit=${LIMIT}`);
+  const previous = new Map(commands);
   commands.clear();
-  for (const command of data.commands || []) commands.set(command.id, command);
+  // An event may have arrived while this answer was on its way: keep whichever is further along.
+  for (const command of data.commands || []) commands.set(command.id, newer(previous.get(command.id), command));
   loaded = true;
   render();
 }

@@ -51,8 +51,11 @@ function merge() {
 
 /** Take a full device list (GET answer or `devices` event). */
 export function update(data) {
+  const at = parseTime(data && data.updated_at);
+  // A GET answer that left before the latest `devices` event arrived must not undo it.
+  if (at && updatedAt && at < updatedAt) return;
   reported = Array.isArray(data && data.devices) ? data.devices : [];
-  updatedAt = parseTime(data && data.updated_at);
+  updatedAt = at;
   merge();
   for (const device of devices) {
     const key = keyOf(device.room, device.device);
