@@ -20,7 +20,7 @@ from homerelay.agent.reporter import StateReporter
 from homerelay.agent.sensor import DHT11Sensor, SimulatedSensor, open_dht11
 from homerelay.agent.settings import AgentSettings
 from homerelay.agent.thermal import ThermalRoom
-from homerelay.errors import AuthError, HomerelayError, RequestRejectedError, ServerUnavailableError
+from homerelay.errors import AuthError, RequestRejectedError, ServerUnavailableError
 
 logger = logging.getLogger(__name__)
 
@@ -126,19 +126,22 @@ class Agent:
             self.stop_event.set()
             self.online.clear()
             self.state = AgentState.STOPPED
-            self._restore_signal_handlers(previous)
             if self.uploader is not None:
                 self.uploader.join(timeout=2.0)
             if self.reporter is not None:
                 self.reporter.join(timeout=2.0)
             if self.devices is not None:
-                self.devices.make_safe()
-                self.devices.close()
+                try:
+                    self.devices.make_safe()
+                finally:
+                    self.devices.close()
                 logger.info("Devices left safe: all off, door shut")
             if sensor is not None and sensor is not self._sensor:
                 sensor.close()
             for each in (client, readings_client, state_client):
                 each.close()
+            # Only now: a second Ctrl-C during the clean-up above must not cut it short.
+            self._restore_signal_handlers(previous)
 
     def _open_house(self) -> None:
         if self.house is None:
@@ -188,9 +191,6 @@ class Agent:
                 return EXIT_AUTH
             except (ServerUnavailableError, RequestRejectedError) as error:
                 logger.warning("Server problem while %s: %s", self.state.value, error)
-                self._go_offline()
-            except HomerelayError:
-                logger.exception("Unexpected error while %s", self.state.value)
                 self._go_offline()
             except Exception:  # never let one surprise end the agent: log, back off, reconnect
                 logger.exception("Unexpected error while %s", self.state.value)

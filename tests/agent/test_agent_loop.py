@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import time
 
 from homerelay.agent.agent import Backoff
 
@@ -122,8 +123,6 @@ def test_idle_agent_paces_its_polls_when_the_server_does_not_wait(fake_relay, ru
     fake_relay.max_wait = 0  # like HOMERELAY_MAX_WAIT=0: every poll answered at once
     run_agent(fake_relay.url, fake_relay.token, min_poll_interval=0.5, wait=30.0)
     assert fake_relay.wait_for(lambda: fake_relay.polls)
-    import time
-
     time.sleep(1.6)
     assert 2 <= fake_relay.polls <= 5
 
@@ -139,8 +138,6 @@ def test_backoff_is_capped_with_jitter():
 
 
 def _eventually(predicate, timeout: float = 5.0) -> bool:
-    import time
-
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
