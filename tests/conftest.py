@@ -24,11 +24,10 @@ TESTS_DIR = Path(__file__).parent
 
 def pytest_generate_tests(metafunc):
     """Run the server's tests on both databases; everything else on SQLite only."""
-    if "database_url" not in metafunc.fixturenames:
-        return
     folder = Path(metafunc.definition.path).relative_to(TESTS_DIR).parts[0]
-    if folder in BOTH_DATABASES_DIRS:
-        metafunc.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
+    for name in ("database_url", "empty_database_url"):
+        if name in metafunc.fixturenames and folder in BOTH_DATABASES_DIRS:
+            metafunc.parametrize(name, ["sqlite", "postgresql"], indirect=True)
 
 
 def postgres_test_url(empty: bool = False) -> str:
@@ -74,6 +73,20 @@ def database_url(request, tmp_path) -> str:
     if getattr(request, "param", "sqlite") == "postgresql":
         return postgres_test_url()
     return f"sqlite:///{tmp_path / 'homerelay.db'}"
+
+
+@pytest.fixture
+def empty_database_url(request, tmp_path) -> str:
+    """A database without any table (for migration tests): SQLite, or PostgreSQL where parametrized."""
+    if getattr(request, "param", "sqlite") == "postgresql":
+        return postgres_test_url(empty=True)
+    return f"sqlite:///{tmp_path / 'empty.db'}"
+
+
+@pytest.fixture(scope="module")
+def postgres_url() -> str:
+    """The PostgreSQL test database, rows emptied, shared by a module (several server processes on it)."""
+    return postgres_test_url()
 
 
 def app_config(tmp_path, database_url: str | None = None, **overrides) -> dict:

@@ -25,6 +25,8 @@ DEFAULT_POOL_SIZE = 8
 DEFAULT_MAX_OVERFLOW = 8
 # A request waits this long for a free pooled connection before failing.
 POOL_TIMEOUT_SECONDS = 10
+# Connections older than this are replaced (firewalls and proxies drop idle ones).
+POOL_RECYCLE_SECONDS = 1800
 # The driver SQLAlchemy uses for a plain postgresql:// URL (psycopg 3, not psycopg2).
 POSTGRESQL_DRIVER = "postgresql+psycopg"
 
@@ -89,7 +91,10 @@ def _create_engine(url: str, pool_size: int | None, max_overflow: int | None) ->
     if not url.startswith("sqlite"):
         return create_engine(
             url,
-            pool_pre_ping=True,
+            # No ping before every checkout: it would add a round trip to each transaction.
+            # After a database restart SQLAlchemy drops the whole pool on the first error.
+            pool_pre_ping=False,
+            pool_recycle=POOL_RECYCLE_SECONDS,
             pool_size=pool_size if pool_size is not None else _env_int("HOMERELAY_DB_POOL_SIZE", DEFAULT_POOL_SIZE),
             max_overflow=max_overflow if max_overflow is not None else _env_int("HOMERELAY_DB_MAX_OVERFLOW", DEFAULT_MAX_OVERFLOW),
             pool_timeout=POOL_TIMEOUT_SECONDS,

@@ -5,14 +5,14 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
 from homerelay.server.db import Database
 
 logger = logging.getLogger(__name__)
+# Alembic narrates every plugin and step at INFO; `upgrade_schema` logs what happened in one line.
+logging.getLogger("alembic").setLevel(logging.WARNING)
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # The revision whose schema equals what `create_all` made before migrations existed.
@@ -24,8 +24,10 @@ VERSION_TABLE = "alembic_version"
 MIGRATION_LOCK_ID = 0x686F6D65
 
 
-def alembic_config(connection: Connection | None = None) -> Config:
+def alembic_config(connection: Connection | None = None):
     """An Alembic configuration for homerelay's migrations, optionally bound to a connection."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     if connection is not None:
@@ -35,6 +37,8 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 def upgrade_schema(db: Database) -> None:
     """Upgrade the database to the newest schema in one transaction; create it if it is empty."""
+    from alembic import command
+
     with db.engine.begin() as connection:
         if db.is_postgresql:
             # Released at commit; the next process then finds nothing left to do.
@@ -43,7 +47,11 @@ def upgrade_schema(db: Database) -> None:
         if is_unversioned(connection):
             logger.info("database made before migrations; marking it as revision %s", BASELINE_REVISION)
             command.stamp(config, BASELINE_REVISION)
+        before = current_revision(connection)
         command.upgrade(config, "head")
+        after = current_revision(connection)
+    if before != after:
+        logger.info("database schema upgraded from %s to %s", before or "nothing", after)
 
 
 def is_unversioned(connection: Connection) -> bool:

@@ -1,8 +1,14 @@
-"""Runs the app under gunicorn with gevent workers, so one process holds many long-polls at once."""
+"""Runs the app under gunicorn with gevent workers, so one process holds many long-polls at once.
+
+Each waiting agent or open event stream is one greenlet parked on the EventHub, holding a
+socket but no database connection; a database connection is taken only for the instant of
+a transaction. One worker process per CPU core is the rule (`--workers`, PostgreSQL only).
+"""
 
 from __future__ import annotations
 
 import logging
+import resource
 
 from gunicorn.app.base import BaseApplication
 
@@ -12,6 +18,8 @@ logger = logging.getLogger(__name__)
 
 # Each waiting agent or open event stream is one greenlet; this caps them per process.
 WORKER_CONNECTIONS = 4000
+# Sockets per process beyond the connections: database, log files, the listener.
+SPARE_FILES = 256
 
 
 class RelayServer(BaseApplication):
@@ -55,8 +63,21 @@ def serve(host: str, port: int, database_url: str, workers: int = 1) -> None:
         "proc_name": "homerelay",
         "control_socket_disable": True,
     }
+    raise_open_file_limit(WORKER_CONNECTIONS + SPARE_FILES)
     logger.info("homerelay server on http://%s:%s (database %s)", host, port, _redact(database_url))
     RelayServer(options, app_config).run()
+
+
+def raise_open_file_limit(wanted: int) -> int:
+    """Raise this process's soft limit on open files towards `wanted` (up to the hard limit); returns it."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        soft = target
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        logger.warning("open-file limit is %s; fewer than %s agents can wait at once (raise LimitNOFILE)", soft, wanted)
+    return soft
 
 
 def _redact(url: str) -> str:

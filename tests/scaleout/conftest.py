@@ -1,0 +1,112 @@
+"""Fixtures for scale-out tests: real `homerelay serve` processes on one PostgreSQL database."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+
+from homerelay.server.db import Database
+from homerelay.server.homes import HomeTokens, create_home
+
+STARTUP_SECONDS = 30
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class ServerProcess:
+    """One `homerelay serve` process on loopback."""
+
+    url: str
+    process: subprocess.Popen
+    log: Path
+
+    def stop(self) -> None:
+        """Stop it gracefully (SIGTERM), killing it if it hangs."""
+        if self.process.poll() is None:
+            self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def start_server(database_url: str, log_dir: Path, **env: str) -> ServerProcess:
+    """Start `homerelay serve` on a free port (call `wait_until_up` before using it)."""
+    port = free_port()
+    log = log_dir / f"serve-{port}.log"
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "homerelay", "serve", "--host", "127.0.0.1", "--port", str(port), "--db", database_url],
+            stdout=output, stderr=subprocess.STDOUT, env={**os.environ, **env},
+        )
+    return ServerProcess(f"http://127.0.0.1:{port}", process, log)
+
+
+def wait_until_up(server: ServerProcess) -> None:
+    """Wait until the server's `/healthz` answers; fail with its log if it does not."""
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"homerelay serve exited with {server.process.returncode}:\n{server.log.read_text()}")
+        try:
+            if requests.get(f"{server.url}/healthz", timeout=1).status_code == 200:
+                return
+        except requests.RequestException:
+            time.sleep(0.05)
+    server.stop()
+    raise RuntimeError(f"homerelay serve did not answer within {STARTUP_SECONDS} s:\n{server.log.read_text()}")
+
+
+@pytest.fixture(scope="module")
+def two_servers(postgres_url, tmp_path_factory):
+    """Two server processes on one PostgreSQL database, limits on, behind one trusted proxy."""
+    log_dir = tmp_path_factory.mktemp("servers")
+    env = {
+        "HOMERELAY_LIMITS": "on",
+        "HOMERELAY_RATE_LIMITS": "60 per minute",
+        "HOMERELAY_SIGNIN_LIMIT": "6 per minute",
+        # Lets a test speak as a client address of its own through X-Forwarded-For.
+        "HOMERELAY_TRUSTED_PROXIES": "1",
+    }
+    servers = [start_server(postgres_url, log_dir, **env) for _ in range(2)]
+    try:
+        for server in servers:
+            wait_until_up(server)
+    except RuntimeError:
+        for server in servers:
+            server.stop()
+        raise
+    yield servers
+    for server in servers:
+        server.process.terminate()
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def new_home(postgres_url):
+    """A new home (with its own tokens, so rate limits start afresh) in the shared database."""
+
+    def make(name: str = "flat") -> HomeTokens:
+        db = Database(postgres_url)
+        try:
+            return create_home(db, name)
+        finally:
+            db.dispose()
+
+    return make
