@@ -172,7 +172,32 @@ def test_saving_a_threshold(signed_in, server, screenshots):
     # 31 °C is over the new threshold: the rule turns the bedroom fan on, and the screen says so.
     expect(signed_in.locator("#cooling-status")).to_contain_text("holding the bedroom fan on")
     assert eventually(lambda: device_state(server, "bedroom", "fan") == "on")
+
+    # Switched off by hand: the rule leaves the fan alone for a while, and says until when.
+    assert server.api("POST", "/commands", json={"text": "turn off the bedroom fan"}).status_code == 201
+    expect(signed_in.locator("#cooling-status")).to_contain_text("Paused until")
+    expect(signed_in.locator("#cooling-status")).to_contain_text("switched by hand")
     snap(signed_in, screenshots / "automation.png")
+
+
+def test_an_old_reading_is_marked_stale(browser, server_factory, tmp_path):
+    quiet = server_factory(tmp_path / "stale")  # no agent: nothing fresher arrives
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    try:
+        page = context.new_page()
+        page.goto(f"{quiet.url}/#token={quiet.app_token}")
+        open_screen(page, "Dashboard")
+        expect(page.locator("#reading-age")).to_contain_text("No reading yet")
+        an_hour_ago = (datetime.now(timezone.utc) - timedelta(hours=1)).isoformat()
+        reply = quiet.api("POST", "/readings", token=quiet.agent_token, json=[{"temperature": 22.0, "humidity": 50, "at": an_hour_ago}])
+        assert reply.status_code == 201
+        page.reload()
+        expect(page.locator("#temperature-value")).to_have_text("22.0")
+        expect(page.locator("#reading-stale")).to_be_visible()
+        expect(page.locator("#reading-age")).to_contain_text("1 h ago")
+    finally:
+        context.close()
+        quiet.stop()
 
 
 def test_phone_layout_has_no_sideways_scroll_and_large_targets(signed_in):
