@@ -13,6 +13,13 @@ const SCREENS = ["command", "dashboard", "devices", "automation"];
 const LIVE_LABELS = { connecting: "Connecting…", live: "Live", down: "Retrying…" };
 
 let feed = null;
+let liveState = "connecting";
+
+function paintLive() {
+  const live = byId("live");
+  live.textContent = !navigator.onLine && liveState !== "live" ? "Offline" : LIVE_LABELS[liveState];
+  live.dataset.state = liveState;
+}
 
 // ---- screens and navigation ------------------------------------------------------------
 
@@ -65,9 +72,8 @@ function startLive(token) {
       automation: automation.update,
       onReconnect: refreshAll,
       onState: (state) => {
-        const live = byId("live");
-        live.textContent = !navigator.onLine && state !== "live" ? "Offline" : LIVE_LABELS[state];
-        live.dataset.state = state;
+        liveState = state;
+        paintLive();
       },
     },
     checkToken,
@@ -131,6 +137,7 @@ function signOut(reason = "") {
 function paintOnline() {
   byId("offline-banner").hidden = navigator.onLine;
   document.body.classList.toggle("is-offline", !navigator.onLine);
+  paintLive();
 }
 
 function registerServiceWorker() {
