@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import hashlib
 import logging
 import random
 import signal
@@ -28,6 +29,12 @@ EXIT_OK = 0
 EXIT_AUTH = 2
 # A 204 that arrives sooner than this after the request means the server does not long-poll.
 EARLY_ANSWER_SLACK = 1.0
+
+
+def memory_scope(settings: AgentSettings) -> str:
+    """Names the server and home (by a hash of the token) that command ids belong to."""
+    digest = hashlib.sha256(f"{settings.base_url}\n{settings.token}".encode()).hexdigest()
+    return digest[:16]
 
 
 class AgentState(enum.Enum):
@@ -75,7 +82,8 @@ class Agent:
         self.stop_event = threading.Event()
         self.online = threading.Event()
         self.devices: HouseDevices | None = None
-        self.memory = CommandMemory(settings.state_file, settings.remembered_commands)
+        self.memory = CommandMemory(settings.state_file, settings.remembered_commands,
+                                    scope=memory_scope(settings))
         self.backoff = Backoff(settings.backoff_initial, settings.backoff_max)
         self.room: ThermalRoom | None = None
         self.uploader: ReadingUploader | None = None

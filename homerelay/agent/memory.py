@@ -15,17 +15,22 @@ logger = logging.getLogger(__name__)
 class CommandMemory:
     """A bounded record of carried-out commands (id → status, result), kept in a small file.
 
-    The file holds one JSON line per command. Remembering appends a line (cheap enough to do
-    before every ack); when the file has grown to twice the limit it is rewritten with only
-    the newest entries. A torn last line (power cut mid-write) is skipped when loading.
+    The file holds a header line naming the server and home it belongs to, then one JSON line
+    per command. Remembering appends a line (cheap enough to do before every ack); when the
+    file has grown to twice the limit it is rewritten with only the newest entries. A torn
+    last line (power cut mid-write) is skipped when loading.
     """
 
-    def __init__(self, path: Path | None, limit: int = 500):
+    def __init__(self, path: Path | None, limit: int = 500, scope: str = ""):
         self.path = Path(path) if path else None
         self.limit = limit
+        # Command ids are only unique within one server's home: a file written for another
+        # server or token (or the demo's home made afresh) must not make the agent skip ids.
+        self.scope = scope
         self._done: OrderedDict[str, tuple[str, str]] = OrderedDict()
         self.terminated: str | None = None
         self._lines = 0
+        self._rewrite = False
         self._load()
 
     def outcome(self, command_id) -> tuple[str, str] | None:
@@ -57,8 +62,15 @@ class CommandMemory:
         except OSError as error:
             logger.warning("Ignoring unreadable agent state %s: %s", self.path, error)
             return
+        lines = text.splitlines()
+        header = _header(lines[0]) if lines else None
+        if header is None or header.get("scope") != self.scope:
+            logger.info("Agent state %s belongs to another server or home; starting afresh",
+                        self.path)
+            self._rewrite = True
+            return
         skipped = 0
-        for line in text.splitlines():
+        for line in lines[1:]:
             try:
                 entry = json.loads(line)
                 key = str(entry["id"])
@@ -80,9 +92,10 @@ class CommandMemory:
         if self.path is None:
             return
         try:
-            if self._lines >= 2 * self.limit:
-                self._compact()
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            if self._rewrite or self._lines >= 2 * self.limit or not self.path.exists():
+                self._compact()  # already holds the new entry
+                return
             with open(self.path, "a", encoding="utf-8") as handle:
                 handle.write(json.dumps(entry) + "\n")
             self._lines += 1
@@ -90,7 +103,7 @@ class CommandMemory:
             logger.warning("Could not save agent state %s: %s", self.path, error)
 
     def _compact(self) -> None:
-        lines = []
+        lines = [json.dumps({"scope": self.scope}) + "\n"]
         if self.terminated is not None and self.terminated not in self._done:
             # Kept even when older than the limit: a restart must never terminate again.
             lines.append(json.dumps({"id": self.terminated, "status": "done", "result": "",
@@ -105,4 +118,13 @@ class CommandMemory:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.writelines(lines)
         os.replace(tmp, self.path)
-        self._lines = len(lines)
+        self._lines = len(lines) - 1
+        self._rewrite = False
+
+
+def _header(line: str) -> dict | None:
+    try:
+        header = json.loads(line)
+    except ValueError:
+        return None
+    return header if isinstance(header, dict) and "scope" in header else None

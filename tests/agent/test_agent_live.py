@@ -6,8 +6,10 @@ import time
 
 import pytest
 
+from homerelay.agent.agent import memory_scope
 from homerelay.agent.client import RelayClient
 from homerelay.agent.memory import CommandMemory
+from homerelay.agent.settings import AgentSettings
 
 
 def eventually(predicate, timeout: float = 10.0, step: float = 0.05):
@@ -77,7 +79,9 @@ def test_redelivery_after_lost_ack_is_not_carried_out_twice(
     taker = RelayClient(relay_server.url, relay_server.home.agent_token)
     assert taker.next_command(0)["id"] == command_id
     taker.close()
-    CommandMemory(tmp_path / "agent-state.json").remember(command_id, "done", "bedroom fan on")
+    scope = memory_scope(AgentSettings(relay_server.url, relay_server.home.agent_token))
+    CommandMemory(tmp_path / "agent-state.json", scope=scope).remember(
+        command_id, "done", "bedroom fan on")
     # After the lease the server delivers it again; the restarted agent only acknowledges it.
     run_agent(relay_server.url, relay_server.home.agent_token)
     done = eventually(lambda: finished(app_session, relay_server, command_id))

@@ -53,3 +53,21 @@ def test_without_a_file_it_only_remembers_in_memory():
     memory = CommandMemory(None)
     memory.remember(1, "failed", "no fan in the kitchen")
     assert memory.outcome(1) == ("failed", "no fan in the kitchen")
+
+
+def test_a_file_of_another_server_or_home_is_not_used(tmp_path, caplog):
+    caplog.set_level("INFO", logger="homerelay.agent.memory")
+    path = tmp_path / "a.json"
+    CommandMemory(path, scope="home-a").remember(1, "done", "kitchen light on")
+    other = CommandMemory(path, scope="home-b")
+    assert other.outcome(1) is None
+    assert "belongs to another server or home" in caplog.text
+    other.remember(2, "done", "")
+    assert CommandMemory(path, scope="home-b").outcome(2) == ("done", "")
+    assert CommandMemory(path, scope="home-a").outcome(1) is None
+
+
+def test_a_file_without_header_is_not_used(tmp_path):
+    path = tmp_path / "a.json"
+    path.write_text('{"done": [["1", "done", ""]]}')
+    assert CommandMemory(path).outcome(1) is None
