@@ -57,6 +57,14 @@ class Subscription:
         self.close()
 
 
+class _HomeCondition(threading.Condition):
+    """A home's queue-changed condition, counting who waits on it so it can be dropped."""
+
+    def __init__(self, lock: threading.Lock) -> None:
+        super().__init__(lock)
+        self.waiters = 0
+
+
 class Broadcaster(Protocol):
     """Carries a process's events to the other server processes (see `pg_notify`)."""
 
@@ -76,7 +84,9 @@ class EventHub:
         # One counter per home, bumped whenever its command queue changes; a long-poll
         # reads it before looking at the database so no wake-up can slip between.
         self._queue_versions: dict[int, int] = defaultdict(int)
-        self._queue_changed = threading.Condition(self._lock)
+        # One condition per home, so a command wakes that home's agents only, not every
+        # agent of every home (a thousand waiting greenlets would each wake up for nothing).
+        self._queue_changed: dict[int, threading.Condition] = {}
         self._broadcaster: Broadcaster | None = None
 
     def attach(self, broadcaster: Broadcaster | None) -> None:
@@ -126,23 +136,34 @@ class EventHub:
 
     def notify_queue_changed_local(self, home_id: int) -> None:
         """Wake this process's waiting agents of the home."""
-        with self._queue_changed:
+        with self._lock:
             self._queue_versions[home_id] += 1
-            self._queue_changed.notify_all()
+            changed = self._queue_changed.get(home_id)
+            if changed is not None:
+                changed.notify_all()
 
     def wake_all_queues(self) -> None:
         """Make every waiting agent look at the database again (after wake-ups may have been missed)."""
-        with self._queue_changed:
+        with self._lock:
             for home_id in list(self._queue_versions):
                 self._queue_versions[home_id] += 1
-            self._queue_changed.notify_all()
+            for changed in self._queue_changed.values():
+                changed.notify_all()
 
     def wait_for_queue_change(self, home_id: int, seen_version: int, timeout: float) -> bool:
         """Block until the queue changed after `seen_version`, or `timeout`; True if it changed."""
-        with self._queue_changed:
-            return self._queue_changed.wait_for(
-                lambda: self._queue_versions[home_id] != seen_version, timeout=max(timeout, 0.0)
-            )
+        with self._lock:
+            changed = self._queue_changed.get(home_id)
+            if changed is None:
+                changed = self._queue_changed[home_id] = _HomeCondition(self._lock)
+            changed.waiters += 1
+            try:
+                return changed.wait_for(lambda: self._queue_versions[home_id] != seen_version, timeout=max(timeout, 0.0))
+            finally:
+                changed.waiters -= 1
+                if changed.waiters == 0:
+                    # Nobody waits on this home any more: forget its condition.
+                    del self._queue_changed[home_id]
 
     def listener_count(self) -> int:
         """How many event listeners are open (for health and tests)."""
