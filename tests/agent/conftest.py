@@ -152,11 +152,24 @@ class RelayServer:
 
 
 @pytest.fixture
-def relay_server(make_app, home):
+def start_relay_server(make_app, home):
+    """Start real relay servers with the given config; all stopped at the end of the test."""
+    started: list[RelayServer] = []
+
+    def start(**config) -> RelayServer:
+        server = RelayServer(make_app, home, **config).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def relay_server(start_relay_server):
     """The real relay server with short leases and long-polls, for agent tests."""
-    server = RelayServer(make_app, home, LEASE_SECONDS=0.5, MAX_WAIT_SECONDS=60).start()
-    yield server
-    server.stop()
+    return start_relay_server(LEASE_SECONDS=0.5, MAX_WAIT_SECONDS=60)
 
 
 @pytest.fixture

@@ -167,3 +167,14 @@ class _LateSensor:
 
     def close(self):
         pass
+
+
+def test_follows_a_server_that_does_not_long_poll(start_relay_server, home, run_agent, caplog):
+    caplog.set_level("INFO", logger="homerelay.agent.agent")
+    server = start_relay_server(MAX_WAIT_SECONDS=0)
+    runner = run_agent(server.url, home.agent_token, wait=30.0, min_poll_interval=0.5)
+    assert runner.agent.online.wait(5)
+    time.sleep(1.6)
+    assert runner.agent._wait == 0  # asks for what the server allows
+    assert 2 <= runner.agent.command_requests <= 5
+    assert "it allows 0" in caplog.text
