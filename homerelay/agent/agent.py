@@ -92,6 +92,8 @@ class Agent:
         self._interruptible = False
         self._server_caps_wait = False
         self._wait = settings.wait
+        self._delay = 0.0
+        self._was = self.state.value
 
     # Life cycle ---------------------------------------------------------------------------
 
@@ -190,23 +192,25 @@ class Agent:
                     if self._poll_once(client):
                         return EXIT_OK
                 elif self.state is AgentState.BACKOFF:
-                    delay = self.backoff.next_delay()
-                    logger.info("Reconnecting in %.1f s", delay)
-                    self.stop_event.wait(delay)
+                    self.stop_event.wait(self._delay)
                     self.state = AgentState.CONNECTING
             except AuthError as error:
                 logger.error("%s; check --token / HOMERELAY_TOKEN (an agent token is needed)", error)
                 return EXIT_AUTH
             except (ServerUnavailableError, RequestRejectedError) as error:
-                logger.warning("Server problem while %s: %s", self.state.value, error)
                 self._go_offline()
+                logger.warning("Server problem while %s: %s; trying again in %.1f s",
+                               self._was, error, self._delay)
             except Exception:  # never let one surprise end the agent: log, back off, reconnect
-                logger.exception("Unexpected error while %s", self.state.value)
                 self._go_offline()
+                logger.exception("Unexpected error while %s; trying again in %.1f s",
+                                 self._was, self._delay)
         return EXIT_OK
 
     def _go_offline(self) -> None:
         self.online.clear()
+        self._was = self.state.value
+        self._delay = self.backoff.next_delay()
         self.state = AgentState.BACKOFF
 
     def _connect(self, client: RelayClient) -> None:
