@@ -11,6 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from homerelay import __version__
 from homerelay.server import config as server_config
 from homerelay.server.auth import SignInThrottle
+from homerelay.server.body_limit import init_body_limit
 from homerelay.server.cors import init_cors
 from homerelay.server.http_errors import register_error_handlers, validation_error_response
 from homerelay.server.legacy import register_legacy
@@ -51,6 +52,7 @@ def create_app(test_config: dict | None = None) -> OpenAPI:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
     register_error_handlers(app)
+    init_body_limit(app)
     init_limits(app)
     init_cors(app)
     _register_surfaces(app)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, RootModel, field_validator
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, RootModel, field_validator
 
 from homerelay.const import (
     COMMAND_SOURCES,
@@ -20,6 +20,21 @@ from homerelay.const import (
 )
 
 Name = str  # room and device names: checked against the house, not here
+
+
+def _iso_text_only(value):
+    """Refuse what pydantic would read as a Unix time: the API speaks ISO-8601 text only."""
+    if isinstance(value, str):
+        try:
+            float(value)
+        except ValueError:
+            return value
+    elif isinstance(value, datetime):
+        return value
+    raise ValueError("expected an ISO-8601 time such as 2026-01-01T12:00:00Z")
+
+
+IsoDatetime = Annotated[AwareDatetime, BeforeValidator(_iso_text_only)]
 MAX_BATCH_READINGS = 1000
 MAX_HISTORY = 5000
 
@@ -33,7 +48,7 @@ class Strict(BaseModel):
 class CommandIn(Strict):
     """A sentence for the house."""
 
-    text: str = Field(min_length=1, max_length=COMMAND_TEXT_MAX, description="what to do, e.g. 'turn on the kitchen light'")
+    text: str = Field(min_length=1, max_length=COMMAND_TEXT_MAX, pattern=r"\S", description="what to do, e.g. 'turn on the kitchen light'")
 
     @field_validator("text")
     @classmethod
@@ -117,18 +132,15 @@ class ReadingIn(Strict):
 
     temperature: float = Field(ge=TEMPERATURE_MIN_C, le=TEMPERATURE_MAX_C, allow_inf_nan=False)
     humidity: float = Field(ge=HUMIDITY_MIN, le=HUMIDITY_MAX, allow_inf_nan=False)
-    at: AwareDatetime | None = None
+    at: IsoDatetime | None = None
 
 
-class ReadingsIn(RootModel[ReadingIn | list[ReadingIn]]):
+# The batch size is declared in the schema (not only checked) so the OpenAPI document says it.
+ReadingBatch = Annotated[list[ReadingIn], Field(min_length=1, max_length=MAX_BATCH_READINGS)]
+
+
+class ReadingsIn(RootModel[ReadingIn | ReadingBatch]):
     """One reading, or a batch buffered while the agent was offline."""
-
-    @field_validator("root")
-    @classmethod
-    def _batch_size(cls, value):
-        if isinstance(value, list) and not 1 <= len(value) <= MAX_BATCH_READINGS:
-            raise ValueError(f"a batch holds 1 to {MAX_BATCH_READINGS} readings")
-        return value
 
 
 class ReadingOut(BaseModel):
@@ -163,7 +175,7 @@ class ReadingsStored(BaseModel):
 class HistoryQuery(Strict):
     """Which readings to return."""
 
-    since: AwareDatetime | None = None
+    since: IsoDatetime | None = None
     limit: int = Field(500, ge=1, le=MAX_HISTORY)
 
 
@@ -207,8 +219,27 @@ class CoolingOut(CoolingIn):
     paused_until: datetime | None
 
 
+# The house loader checks the details; the document names the three top-level fields it accepts.
+HOUSE_JSON_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "rooms": {"type": "array"},
+        "devices": {"type": "array", "items": {"type": "object"}},
+        "sensor": {"anyOf": [{"type": "object"}, {"type": "null"}]},
+    },
+    "required": ["rooms", "devices"],
+    "additionalProperties": False,
+}
+
+
 class HouseIn(RootModel[dict]):
     """A house layout (checked by the house loader)."""
+
+    model_config = ConfigDict(json_schema_extra=lambda schema, _model: schema.update(HOUSE_JSON_SCHEMA))
+
+
+class HouseOut(HouseIn):
+    """The house layout in use."""
 
 
 class EventsQuery(BaseModel):

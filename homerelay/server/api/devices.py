@@ -7,7 +7,7 @@ from homerelay.errors import HouseError
 from homerelay.house import House
 from homerelay.server.api.blueprint import DEVICES, blueprint, identity, relay, roles
 from homerelay.server.http_errors import ApiError
-from homerelay.server.schemas import DevicesIn, DevicesOut, HouseIn
+from homerelay.server.schemas import DevicesIn, DevicesOut, HouseIn, HouseOut
 
 
 @blueprint.put("/devices", tags=[DEVICES], responses={200: DevicesOut})
@@ -31,7 +31,7 @@ def get_devices():
     return relay().devices.states(identity().home_id)
 
 
-@blueprint.put("/house", tags=[DEVICES])
+@blueprint.put("/house", tags=[DEVICES], responses={200: HouseOut})
 @roles.require(ROLE_AGENT)
 def put_house(body: HouseIn):
     """The house layout the agent runs; commands are parsed against it from now on."""
@@ -42,7 +42,7 @@ def put_house(body: HouseIn):
     return relay().devices.replace_house(identity().home_id, house)
 
 
-@blueprint.get("/house", tags=[DEVICES])
+@blueprint.get("/house", tags=[DEVICES], responses={200: HouseOut})
 @roles.require(ROLE_APP, ROLE_AGENT)
 def get_house():
     """The house layout in use (the default house until the agent uploads one)."""
