@@ -69,8 +69,9 @@ def make_home(database_url: str, name: str = "reliability", **config) -> Tokens:
 class ServerProcess:
     """`homerelay serve` as a child process (its own process group) that can be killed and restarted."""
 
-    def __init__(self, database_url: str, log_path: Path, env: dict | None = None) -> None:
+    def __init__(self, database_url: str, log_path: Path, env: dict | None = None, verbose: bool = False) -> None:
         self.database_url = database_url
+        self.verbose = verbose
         self.log_path = log_path
         self.port = free_port()
         self.env = {**os.environ, "HOMERELAY_LIMITS": "off", **(env or {})}
@@ -86,7 +87,7 @@ class ServerProcess:
         """Start (again) on the same port and database; returns once /healthz answers."""
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "homerelay", "serve", "--host", "127.0.0.1",
+                [sys.executable, "-m", "homerelay", *(["-v"] if self.verbose else []), "serve", "--host", "127.0.0.1",
                  "--port", str(self.port), "--db", self.database_url],
                 stdout=log, stderr=subprocess.STDOUT, env=self.env, start_new_session=True,
             )
@@ -134,8 +135,8 @@ def server_process(tmp_path, database_url):
     """Start `homerelay serve` child processes; every one is stopped at the end."""
     started: list[ServerProcess] = []
 
-    def start(env: dict | None = None) -> ServerProcess:
-        server = ServerProcess(database_url, tmp_path / f"server-{len(started)}.log", env)
+    def start(env: dict | None = None, verbose: bool = False) -> ServerProcess:
+        server = ServerProcess(database_url, tmp_path / f"server-{len(started)}.log", env, verbose)
         started.append(server)
         return server.start()
 
