@@ -89,6 +89,8 @@ class Agent:
         self.uploader: ReadingUploader | None = None
         self.reporter: StateReporter | None = None
         self.command_requests = 0
+        # Outcomes whose acknowledgement was lost: command id -> (status, result).
+        self._lost_acks: dict = {}
         self._interruptible = False
         self._server_caps_wait = False
         self._wait = settings.wait
@@ -216,6 +218,7 @@ class Agent:
     def _connect(self, client: RelayClient) -> None:
         client.put_house(self.house.to_mapping())
         client.put_devices(self.devices.states())
+        self._send_lost_acks(client)
         logger.info("Connected to %s", self.settings.base_url)
         self.backoff.reset()
         self.state = AgentState.ONLINE
@@ -262,7 +265,7 @@ class Agent:
         known = self.memory.outcome(command_id)
         if known is not None:
             logger.info("Command %s was carried out before; acknowledging it again", command_id)
-            client.ack(command_id, *known)
+            self._ack(client, command_id, *known)
             return False
         outcome = self.executor.carry_out(command)
         logger.info("Command %s %r: %s: %s", command_id, command.get("text"), outcome.status,
@@ -273,13 +276,31 @@ class Agent:
         if outcome.terminate:
             # The final state goes up before the ack, so the app sees everything off.
             client.put_devices(self.devices.states())
-            client.ack(command_id, outcome.status, outcome.result)
+            self._ack(client, command_id, outcome.status, outcome.result)
             logger.info("Terminated by command %s", command_id)
             return True
-        client.ack(command_id, outcome.status, outcome.result)
+        self._ack(client, command_id, outcome.status, outcome.result)
         # The state upload runs in the reporter thread, so the next long-poll starts at once.
         self.reporter.changed()
         return False
+
+    def _ack(self, client: RelayClient, command_id, status: str, result: str) -> None:
+        try:
+            client.ack(command_id, status, result)
+        except ServerUnavailableError:
+            # Sent again first thing on reconnect: an outage longer than the command's time to
+            # live would otherwise leave it "expired" on the server although it was carried out.
+            self._lost_acks[command_id] = (status, result)
+            raise
+
+    def _send_lost_acks(self, client: RelayClient) -> None:
+        for command_id, (status, result) in list(self._lost_acks.items()):
+            try:
+                client.ack(command_id, status, result)
+            except RequestRejectedError as error:  # e.g. 404: the server no longer has it
+                logger.warning("Acknowledgement of command %s refused: %s", command_id, error)
+            logger.info("Command %s acknowledged after reconnecting", command_id)
+            del self._lost_acks[command_id]
 
     # Signals -------------------------------------------------------------------------------
 

@@ -184,7 +184,9 @@ class CommandQueue:
             command = session.get(Command, command_id, with_for_update=True)
             if command is None or command.home_id != home_id:
                 raise CommandNotFoundError(f"no command {command_id} in this home")
-            if command.status in FINISHED:
+            # A late ack of a command that expired after delivery tells the truth: it was carried out.
+            late = command.status == STATUS_EXPIRED and command.delivered_at is not None
+            if command.status in FINISHED and not late:
                 return command_to_dict(command)
             command.status = status
             command.result = result

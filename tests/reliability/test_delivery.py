@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 
 import pytest
 
 from homerelay.agent.client import RelayClient
 from homerelay.errors import ServerUnavailableError
+from homerelay.server.homes import create_home
 
 from .conftest import FINISHED, AppSession, eventually
 
@@ -169,3 +171,44 @@ def test_command_expired_while_the_agent_was_away_is_never_carried_out(threaded_
     assert run.agent.devices.states() and all(
         d["state"] == "off" for d in run.agent.devices.states() if d["device"] == "door"
     )
+
+
+@pytest.mark.slow
+def test_ack_lost_in_an_outage_longer_than_the_ttl_still_reports_done(threaded_server, link_proxy, run_agent, recorded):
+    server = threaded_server(LEASE_SECONDS=0.2, COMMAND_TTL_SECONDS=1.5)
+    link = link_proxy(server.port)
+    run = run_agent(link.url, server.tokens.agent_token, http_timeout=1.0)
+    assert run.agent.online.wait(10)
+    link.swallow = b"POST /api/v1/commands/"
+    with AppSession(server.url, server.tokens.app_token) as session:
+        command_id = session.post("/api/v1/commands", json={"text": "open the garage door"}).json()["id"]
+        # Carried out; the ack is lost and the link stays down past the command's time to live.
+        assert link.swallowed.wait(10)
+        link.cut()
+        time.sleep(2.0)
+        link.swallow = None
+        link.restore()
+        done = eventually(lambda: (c := session.command(command_id))["status"] in FINISHED and c, timeout=15)
+    # The door did open: the server must not call the command expired ("not carried out").
+    assert done["status"] == "done" and done["result"] == "garage door open"
+    assert recorded == [command_id]
+
+
+def test_late_ack_of_a_command_that_expired_after_delivery_is_recorded(make_app):
+    app = make_app(LEASE_SECONDS=0.05, COMMAND_TTL_SECONDS=0.3)
+    tokens = create_home(app, "late")
+    client = app.test_client()
+    agent = {"Authorization": f"Bearer {tokens.agent_token}"}
+    phone = {"Authorization": f"Bearer {tokens.app_token}"}
+    delivered = client.post("/api/v1/commands", json={"text": "open the door"}, headers=phone).get_json()["id"]
+    never = client.post("/api/v1/commands", json={"text": "turn on the tv"}, headers=phone).get_json()["id"]
+    assert client.get("/api/v1/agent/next", headers=agent).get_json()["id"] == delivered
+    time.sleep(0.4)
+    assert client.get("/api/v1/agent/next", headers=agent).status_code == 204
+    assert client.get(f"/api/v1/commands/{delivered}", headers=phone).get_json()["status"] == "expired"
+    late = client.post(f"/api/v1/commands/{delivered}/ack", json={"status": "done", "result": "garage door open"},
+                       headers=agent).get_json()
+    assert late["status"] == "done" and late["result"] == "garage door open"
+    # A command never handed out stays expired whatever is claimed for it.
+    refused = client.post(f"/api/v1/commands/{never}/ack", json={"status": "done"}, headers=agent).get_json()
+    assert refused["status"] == "expired"
