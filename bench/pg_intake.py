@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", default=os.environ.get("HOMERELAY_TEST_POSTGRES_URL") or os.environ.get("HOMERELAY_DB"),
                         help="PostgreSQL URL (default: $HOMERELAY_TEST_POSTGRES_URL, else $HOMERELAY_DB)")
     parser.add_argument("--seconds", type=float, default=8.0, help="per process count")
-    parser.add_argument("--connections", type=int, default=32, help="concurrent client connections")
+    parser.add_argument("--connections", type=int, default=16, help="concurrent client connections")
     parser.add_argument("--processes", type=int, nargs="+", default=list(PROCESS_COUNTS))
     parser.add_argument("--no-wrk", action="store_true", help="use the Python client even if wrk is installed")
     args = parser.parse_args(argv)
