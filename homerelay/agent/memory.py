@@ -21,11 +21,12 @@ class CommandMemory:
     last line (power cut mid-write) is skipped when loading.
     """
 
-    def __init__(self, path: Path | None, limit: int = 500, scope: str = ""):
+    def __init__(self, path: Path | None, limit: int = 500, scope: str | None = None):
         self.path = Path(path) if path else None
         self.limit = limit
         # Command ids are only unique within one server's home: a file written for another
         # server or token (or the demo's home made afresh) must not make the agent skip ids.
+        # None reads any file (tools that only inspect it).
         self.scope = scope
         self._done: OrderedDict[str, tuple[str, str]] = OrderedDict()
         self.terminated: str | None = None
@@ -64,7 +65,7 @@ class CommandMemory:
             return
         lines = text.splitlines()
         header = _header(lines[0]) if lines else None
-        if header is None or header.get("scope") != self.scope:
+        if header is None or (self.scope is not None and header.get("scope") != self.scope):
             logger.info("Agent state %s belongs to another server or home; starting afresh",
                         self.path)
             self._rewrite = True

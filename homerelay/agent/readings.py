@@ -7,6 +7,7 @@ import threading
 import time
 from collections import deque
 
+from homerelay.agent.sensor import plausible
 from homerelay.errors import AuthError, RequestRejectedError, ServerUnavailableError
 
 logger = logging.getLogger(__name__)
@@ -59,6 +60,10 @@ class ReadingUploader:
         reading = self.sensor.read()
         if reading is None:
             logger.info("No reading this time (sensor gave none)")
+        elif not plausible(reading.temperature, reading.humidity):
+            # Never buffered: the server refuses it, and a NaN cannot even be sent as JSON, so it
+            # would block every later reading at the head of the buffer.
+            logger.warning("Dropping an impossible reading: %s °C, %s %%", reading.temperature, reading.humidity)
         else:
             self.buffer.append(reading)
         self.flush()

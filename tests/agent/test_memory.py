@@ -65,6 +65,7 @@ def test_a_file_of_another_server_or_home_is_not_used(tmp_path, caplog):
     other.remember(2, "done", "")
     assert CommandMemory(path, scope="home-b").outcome(2) == ("done", "")
     assert CommandMemory(path, scope="home-a").outcome(1) is None
+    assert CommandMemory(path).outcome(2) == ("done", ""), "no scope: any file is read"
 
 
 def test_a_file_without_header_is_not_used(tmp_path):
