@@ -14,9 +14,9 @@ from homerelay.server import create_app
 from homerelay.server.homes import create_home
 
 # A PostgreSQL database the tests may use, e.g. postgresql://homerelay:pw@127.0.0.1/homerelay_test.
-# Tests only ever touch their own schema in it, TEST_SCHEMA, which each test drops and recreates.
+# Tests only ever touch a schema of their own in it (one per test run, dropped at the end).
 POSTGRES_URL_ENV = "HOMERELAY_TEST_POSTGRES_URL"
-TEST_SCHEMA = "homerelay_test"
+TEST_SCHEMA = f"homerelay_test_{os.getpid()}"
 # Tests in these folders run on SQLite and on PostgreSQL (server behaviour that touches storage).
 BOTH_DATABASES_DIRS = ("server", "scaleout")
 TESTS_DIR = Path(__file__).parent
@@ -61,10 +61,31 @@ def postgres_test_url(empty: bool = False) -> str:
             else:
                 connection.execute(text(f"DROP SCHEMA IF EXISTS {TEST_SCHEMA} CASCADE"))
                 connection.execute(text(f"CREATE SCHEMA {TEST_SCHEMA}"))
+                _schema_made.append(True)
     finally:
         engine.dispose()
     url = make_url(base).update_query_dict({"options": f"-csearch_path={TEST_SCHEMA}"})
     return url.render_as_string(hide_password=False)
+
+
+def pytest_sessionfinish(session):
+    """Drop this run's PostgreSQL schema, if it made one."""
+    base = os.environ.get(POSTGRES_URL_ENV)
+    if not base or not _schema_made:
+        return
+    from sqlalchemy import create_engine, text
+
+    from homerelay.server.db import normalize_url
+
+    engine = create_engine(normalize_url(base))
+    try:
+        with engine.begin() as connection:
+            connection.execute(text(f"DROP SCHEMA IF EXISTS {TEST_SCHEMA} CASCADE"))
+    finally:
+        engine.dispose()
+
+
+_schema_made: list[bool] = []
 
 
 @pytest.fixture

@@ -14,7 +14,9 @@ from homerelay.server.events import EventHub
 
 logger = logging.getLogger(__name__)
 
-CHANNEL = "homerelay_events"
+# Notification channels are database-wide, tables are per schema: one channel per schema, so
+# two homerelay installations in one database (or two test runs) never hear each other.
+CHANNEL_PREFIX = "homerelay_events_"
 # PostgreSQL refuses NOTIFY payloads of 8000 bytes or more; longer messages go in pieces.
 PIECE_CHARS = 7000
 # Notifications sent in one round trip when many are waiting.
@@ -49,6 +51,7 @@ class PgEventBridge:
         self._stopping = threading.Event()
         self._listen_connection = None
         self._listener: threading.Thread | None = None
+        self.channel = ""
         self._sender: threading.Thread | None = None
 
     def start(self) -> None:
@@ -113,7 +116,7 @@ class PgEventBridge:
                     if connection is None:
                         connection = self._connect()
                     # One round trip and one transaction: delivered together, in order.
-                    connection.execute("SELECT pg_notify(%s, p) FROM unnest(%s::text[]) AS p", (CHANNEL, batch))
+                    connection.execute("SELECT pg_notify(%s, p) FROM unnest(%s::text[]) AS p", (self.channel, batch))
                     attempt = 0
                     break
                 except Exception:
@@ -127,8 +130,12 @@ class PgEventBridge:
     # -- listening -----------------------------------------------------------------------
 
     def _connect_listener(self):
+        from psycopg import sql
+
         connection = self._connect()
-        connection.execute(f"LISTEN {CHANNEL}")
+        schema = connection.execute("SELECT current_schema()").fetchone()[0] or "public"
+        self.channel = (CHANNEL_PREFIX + schema)[:63]  # PostgreSQL identifiers stop at 63 bytes
+        connection.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self.channel)))
         return connection
 
     def _listen_loop(self) -> None:
@@ -168,7 +175,7 @@ class PgEventBridge:
                 piece = "".join(self._pieces.pop(key))
             message = json.loads(piece)
         except (ValueError, KeyError):
-            logger.warning("ignoring a malformed notification on %s", CHANNEL)
+            logger.warning("ignoring a malformed notification on %s", self.channel)
             return False
         if origin == self.origin:
             return message.get("k") == KIND_STOP and self._stopping.is_set()
