@@ -78,8 +78,19 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _section(title: str, what: str) -> None:
+    # Other processes on the machine change every figure; say how busy it was.
     load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
-    print(f"\n== {title}: {what}  [load average {load}]")
+    print(f"\n== {title}: {what}  [load average {load}{_cpu_pressure()}]")
+
+
+def _cpu_pressure() -> str:
+    """Share of the last 10 s in which some task waited for a CPU (Linux PSI), if known."""
+    try:
+        first = Path("/proc/pressure/cpu").read_text().splitlines()[0]
+    except (OSError, IndexError):
+        return ""
+    fields = dict(part.split("=", 1) for part in first.split()[1:])
+    return f"; CPU pressure {fields.get('avg10', '?')}%"
 
 
 def _intake(workdir: Path, args, readings: list) -> list:
