@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from homerelay.const import (
     EVENT_COMMAND,
@@ -59,31 +60,51 @@ class CommandQueue:
 
     def submit(self, home_id: int, new: NewCommand) -> tuple[dict, bool]:
         """Queue a command; returns it and whether it was created (False: an idempotent replay)."""
-        with self.db.transaction() as session:
-            if new.idempotency_key is not None:
-                earlier = session.scalars(
-                    select(Command).where(Command.home_id == home_id, Command.idempotency_key == new.idempotency_key)
-                ).first()
+        try:
+            with self.db.transaction() as session:
+                earlier = self._earlier(session, home_id, new)
                 if earlier is not None:
-                    if earlier.text != new.text:
-                        raise IdempotencyConflictError("this Idempotency-Key was already used for another command")
-                    return command_to_dict(earlier), False
-            command = Command(
-                home_id=home_id,
-                text=new.text,
-                source=new.source,
-                intent=new.intent,
-                actions=new.actions,
-                status=STATUS_PENDING,
-                created_at=utcnow(),
-                idempotency_key=new.idempotency_key,
-            )
-            session.add(command)
-            session.flush()
-            created = command_to_dict(command)
+                    return earlier, False
+                command = Command(
+                    home_id=home_id,
+                    text=new.text,
+                    source=new.source,
+                    intent=new.intent,
+                    actions=new.actions,
+                    status=STATUS_PENDING,
+                    created_at=utcnow(),
+                    idempotency_key=new.idempotency_key,
+                )
+                session.add(command)
+                session.flush()
+                created = command_to_dict(command)
+        except IntegrityError:
+            if new.idempotency_key is None:
+                raise
+            # PostgreSQL runs two submits of one key side by side; the second insert hits the
+            # unique index. The first one's command is the answer to both.
+            with self.db.transaction() as session:
+                earlier = self._earlier(session, home_id, new)
+            if earlier is None:
+                raise
+            return earlier, False
         logger.debug("queued command %s for home %s: %s", created["id"], home_id, created["actions"])
         self._announce(home_id, [created])
         return created, True
+
+    @staticmethod
+    def _earlier(session, home_id: int, new: NewCommand) -> dict | None:
+        """The command already queued under this Idempotency-Key, if any (another text: a conflict)."""
+        if new.idempotency_key is None:
+            return None
+        earlier = session.scalars(
+            select(Command).where(Command.home_id == home_id, Command.idempotency_key == new.idempotency_key)
+        ).first()
+        if earlier is None:
+            return None
+        if earlier.text != new.text:
+            raise IdempotencyConflictError("this Idempotency-Key was already used for another command")
+        return command_to_dict(earlier)
 
     def get(self, home_id: int, command_id: int) -> dict:
         """One command of the home."""
