@@ -125,8 +125,10 @@ class ServerProcess:
 
 
 @pytest.fixture
-def database_url(tmp_path) -> str:
-    """A SQLite database file of this test."""
+def database_url(request, tmp_path) -> str:
+    """A SQLite database file of this test, or the PostgreSQL test database where parametrized."""
+    if getattr(request, "param", "sqlite") == "postgresql":
+        return request.getfixturevalue("postgres_url")
     return f"sqlite:///{tmp_path / 'relay.db'}"
 
 

@@ -97,6 +97,7 @@ def test_many_senders_lost_acks_nothing_lost_nothing_twice_order_kept(threaded_s
     assert run.thread.is_alive()
 
 
+@pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
 def test_same_idempotency_key_from_two_threads_at_once_queues_one_command(threaded_server):
     server = threaded_server()
     rounds = 15
