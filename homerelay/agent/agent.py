@@ -5,12 +5,12 @@ from __future__ import annotations
 import enum
 import hashlib
 import logging
-import random
 import signal
 import threading
 import time
 
 from homerelay import const
+from homerelay.agent.backoff import Backoff
 from homerelay.agent.client import RelayClient
 from homerelay.agent.devices import HouseDevices
 from homerelay.agent.executor import Executor
@@ -48,26 +48,6 @@ class AgentState(enum.Enum):
 
 class _Interrupted(BaseException):
     """Raised by the signal handler to break out of a blocking long-poll."""
-
-
-class Backoff:
-    """Exponential reconnect delay, capped, with jitter so many agents do not retry in step."""
-
-    def __init__(self, initial: float, maximum: float, rng: random.Random | None = None):
-        self.initial = initial
-        self.maximum = maximum
-        self._rng = rng or random.Random()
-        self._attempt = 0
-
-    def reset(self) -> None:
-        """Start again from the initial delay (after a successful connection)."""
-        self._attempt = 0
-
-    def next_delay(self) -> float:
-        """The delay before the next attempt: between half and all of the capped exponential."""
-        ceiling = min(self.maximum, self.initial * (2 ** self._attempt))
-        self._attempt += 1
-        return self._rng.uniform(ceiling / 2, ceiling)
 
 
 class Agent:

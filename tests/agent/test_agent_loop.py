@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import time
 
-from homerelay.agent.agent import Backoff
+from homerelay.agent.backoff import Backoff
 
 LIGHT_ON = {"id": 1, "text": "turn on the kitchen light", "intent": "control",
             "actions": [{"room": "kitchen", "device": "light", "action": "on"}]}
@@ -135,6 +135,12 @@ def test_backoff_is_capped_with_jitter():
     assert len(set(delays)) == len(delays)
     backoff.reset()
     assert backoff.next_delay() <= 1.0
+
+
+def test_backoff_survives_a_very_long_outage():
+    backoff = Backoff(1.0, 30.0, random.Random(3))
+    for _ in range(5000):
+        assert backoff.next_delay() <= 30.0
 
 
 def _eventually(predicate, timeout: float = 5.0) -> bool:
