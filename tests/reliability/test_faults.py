@@ -164,3 +164,11 @@ def test_agent_process_killed_before_its_ack_recognises_the_redelivery(threaded_
     assert f"Command {command_id} was carried out before" in second_log
     assert f"Command {command_id} 'open the garage door'" not in second_log
     assert done["result"] == "garage door open"
+
+
+def test_sqlite_is_opened_for_durable_commits(make_app):
+    # What the power-loss promise rests on: a write-ahead log, and a commit synced to disk before 201.
+    db = make_app().extensions["homerelay"].db
+    with db.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
