@@ -167,7 +167,7 @@ def run(workdir: Path, seconds: float = 10.0, threads: int = 4, connections: int
     with OneSlotProcess() as relay, Server(workdir / "intake") as server:
         targets = (oneslot_target(relay), homerelay_target(server))
         for target in targets:
-            python_client(target, threads, WARMUP_SECONDS)
+            python_client(target, threads, min(WARMUP_SECONDS, seconds))
         clients = [("python", lambda target, span: python_client(target, threads, span))]
         if use_wrk:
             clients.append(("wrk", lambda target, span: wrk_client(target, connections, span)))
