@@ -257,3 +257,78 @@ def test_production_server_sends_security_headers_and_refuses_oversized_streams(
     assert small.json() == ["turn on the tv"]
     with AppSession(server.url, tokens.app_token) as session:
         assert [c["text"] for c in session.get("/api/v1/commands").json()["commands"]] == ["turn on the tv"]
+
+
+# -- Every route of the app, found in its URL map --------------------------------------------------
+
+PUBLIC_ENDPOINTS = {"webapp.index", "webapp.service_worker", "webapp.manifest", "webapp.asset", "openapi_document",
+                    "healthz"}
+# The contract: which role may call each endpoint ("both": app and agent).
+ROLE_OF = {
+    "submit_command": "app", "list_commands": "app", "get_command": "both", "ack_command": "agent",
+    "next_command": "agent", "put_devices": "agent", "get_devices": "both", "put_house": "agent",
+    "get_house": "both", "events": "app", "add_readings": "agent", "latest_reading": "app",
+    "reading_history": "app", "get_cooling": "app", "put_cooling": "app",
+    # the original endpoints (their get_devices is both; v1's is app only: see V1_ROLE_OF)
+    "set_command": "app", "set_data": "agent", "get_data": "both", "set_threshold": "app",
+    "get_threshold": "both", "set_devices": "agent", "set_inf": "both",
+}
+V1_ROLE_OF = {"get_devices": "app"}
+
+
+def _routes(app):
+    """(endpoint, method, path with `{token}` where the token goes) for every signed-in route."""
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in PUBLIC_ENDPOINTS:
+            continue
+        path = rule.rule.replace("<int:command_id>", "1").replace("<token>", "{token}")
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            yield rule.endpoint, method, path
+
+
+def _role(endpoint: str) -> str:
+    blueprint, name = endpoint.split(".")
+    return (V1_ROLE_OF if blueprint == "v1" else {}).get(name, ROLE_OF[name])
+
+
+@pytest.fixture
+def routes_app(make_app):
+    """An app whose sign-in throttle stays out of the way of many refusals."""
+    app = make_app(SIGNIN_FAILURE_LIMIT="1000000 per minute")
+    return app, create_home(app, "routes")
+
+
+def _call(client, method, path, token):
+    if "{token}" in path:
+        return client.open(path.format(token=token or "none"), method=method, data="x")
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return client.open(path, method=method, data="x", headers=headers)
+
+
+def test_every_route_refuses_a_missing_or_wrong_token(routes_app):
+    app, _ = routes_app
+    client = app.test_client()
+    routes = list(_routes(app))
+    assert {endpoint.split(".")[1] for endpoint, _, _ in routes} == set(ROLE_OF), "a route has no access rule here"
+    for endpoint, method, path in routes:
+        for token in (None, "not-a-token"):
+            if token is None and "{token}" in path:
+                continue
+            response = _call(client, method, path, token)
+            assert response.status_code == 401, (endpoint, method, path, token)
+            assert response.get_json()["error"] == "unauthorized"
+
+
+def test_every_route_refuses_the_wrong_role(routes_app):
+    app, tokens = routes_app
+    client = app.test_client()
+    checked = 0
+    for endpoint, method, path in _routes(app):
+        role = _role(endpoint)
+        if role == "both":
+            continue
+        other = tokens.agent_token if role == "app" else tokens.app_token
+        response = _call(client, method, path, other)
+        assert response.status_code == 403, (endpoint, method, path)
+        checked += 1
+    assert checked == 21  # 13 in v1, 4 original endpoints at the root and under /t/<token>/
