@@ -73,6 +73,7 @@ class SqlStorage(Storage, MovingWindowSupport):
 
     @property
     def base_exceptions(self) -> type[Exception]:
+        """What the database raises (wrapped by `limits` when asked to)."""
         return SQLAlchemyError
 
     def _lock(self, session: Session, key: str) -> None:
