@@ -25,7 +25,9 @@ def add_readings(body: ReadingsIn):
         at = item.at or now
         if at - now > MAX_CLOCK_SKEW:
             raise ApiError(400, f"at: {at.isoformat()} is in the future; is the agent's clock right?")
-        readings.append((item.temperature, item.humidity, at))
+        # Within the skew allowed, a future time is stored as now: otherwise the reading would stay
+        # "fresh" (able to drive the cooling rule) that much longer after the sensor stops.
+        readings.append((item.temperature, item.humidity, min(at, now)))
     stored = relay().add_readings(identity().home_id, readings)
     return {"stored": len(stored)}, 201
 
