@@ -89,6 +89,26 @@ def test_absurd_and_stale_readings_never_drive_the_fan(threaded_server, run_agen
                    for i in range(3)]
         assert session.post("/api/v1/readings", json=backlog, headers=agent).status_code == 201
         time.sleep(0.3)
-        assert len(automation(session)) == 1
+        assert len(automation(session)) == 1, automation(session)
         assert fan_state(run) == "on"
         assert session.get("/api/v1/readings/latest").json()["stale"] is True
+
+
+def test_a_reading_from_a_fast_clock_goes_stale_on_time(make_app):
+    # An agent whose clock runs a minute ahead must not keep its last reading "fresh" (able to drive
+    # the fan) for a minute longer after the sensor stops.
+    from homerelay.server.homes import create_home
+
+    app = make_app(READING_STALE_SECONDS=0.5, COOLING_PAUSE_SECONDS=0)
+    tokens = create_home(app, "skew")
+    client = app.test_client()
+    agent = {"Authorization": f"Bearer {tokens.agent_token}"}
+    phone = {"Authorization": f"Bearer {tokens.app_token}"}
+    ahead = (datetime.now(timezone.utc) + timedelta(minutes=1)).isoformat()
+    assert client.post("/api/v1/readings", json={"temperature": 20, "humidity": 40, "at": ahead},
+                       headers=agent).status_code == 201
+    time.sleep(0.7)
+    assert client.get("/api/v1/readings/latest", headers=phone).get_json()["stale"] is True
+    rule = {"enabled": True, "threshold": 15, "hysteresis": 0.5, "room": "living_room", "device": "fan"}
+    client.put("/api/v1/automations/cooling", json=rule, headers=phone)
+    assert [c for c in client.get("/api/v1/commands", headers=phone).get_json()["commands"]] == []
