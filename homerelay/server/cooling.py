@@ -88,7 +88,7 @@ class CoolingAutomation:
 
     def settings(self, home_id: int) -> tuple[CoolingSettings, datetime | None, bool]:
         """The rule's settings, its pause end, and whether it was ever saved."""
-        with self.db.transaction() as session:
+        with self.db.reading() as session:
             row = session.get(CoolingRule, home_id)
             if row is None:
                 return CoolingSettings(), None, False

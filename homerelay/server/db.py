@@ -5,16 +5,20 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Iterator
 
-from sqlalchemy import create_engine, event, make_url
+from sqlalchemy import create_engine, event, make_url, text
 from sqlalchemy.engine import URL, Engine
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 logger = logging.getLogger(__name__)
 
+# Execution option marking a connection that only reads (see `Database.reading`).
+READ_ONLY_OPTION = "homerelay_read_only"
+# Execution option marking a write that need not be on disk before the commit returns.
+RELAXED_OPTION = "homerelay_relaxed_durability"
 # How long a SQLite connection waits for another writer before giving up.
 SQLITE_BUSY_TIMEOUT_MS = 5000
 # PostgreSQL pool per process. Connections are held only for the instant of a transaction
@@ -54,7 +58,6 @@ class Database:
         self.is_sqlite = self.dialect == "sqlite"
         self.is_postgresql = self.dialect == "postgresql"
         self.engine = _create_engine(self.url, pool_size, max_overflow)
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         # SQLite has one writer at a time. Serialising our own transactions in-process
         # means a waiting writer never spins in SQLite's busy handler, which under gevent
         # would block the very greenlet holding the lock.
@@ -67,14 +70,28 @@ class Database:
         upgrade_schema(self)
 
     @contextmanager
-    def transaction(self) -> Iterator[Session]:
-        """A session inside one transaction: committed on success, rolled back on error."""
-        if self._write_lock is None:
-            with self._sessions() as session, session.begin():
+    def transaction(self, durable: bool = True) -> Iterator[Session]:
+        """A session inside one transaction: committed on success, rolled back on error.
+
+        `durable=False` is for writes that may be lost on a power cut without harm because
+        they are redone (a delivery, an acknowledgement, a reading): their commit does not wait
+        for the disk, which takes a sync off the command's path from phone to device.
+        """
+        with self._write_lock or nullcontext(), self.engine.connect() as connection:
+            if not durable:
+                connection.execution_options(**{RELAXED_OPTION: True})
+            with Session(bind=connection, expire_on_commit=False) as session, session.begin():
+                if not durable and self.is_postgresql:
+                    session.execute(text("SET LOCAL synchronous_commit TO OFF"))
                 yield session
-            return
-        with self._write_lock:
-            with self._sessions() as session, session.begin():
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A session for reads only: no write lock, and on SQLite a deferred BEGIN, so reads
+        never wait for a writer (WAL gives them a consistent snapshot)."""
+        with self.engine.connect() as connection:
+            connection.execution_options(**{READ_ONLY_OPTION: True})
+            with Session(bind=connection, expire_on_commit=False) as session, session.begin():
                 yield session
 
     def dispose(self) -> None:
@@ -119,7 +136,14 @@ def _create_engine(url: str, pool_size: int | None, max_overflow: int | None) ->
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _begin_immediate(connection):
+    def _begin(connection):
+        options = connection.get_execution_options()
+        if options.get(READ_ONLY_OPTION):
+            connection.exec_driver_sql("BEGIN")
+            return
+        # FULL: the commit is on disk before we answer (see `Database.transaction`).
+        synchronous = "NORMAL" if options.get(RELAXED_OPTION) else "FULL"
+        connection.exec_driver_sql(f"PRAGMA synchronous={synchronous}")
         # Take the write lock up front so two transactions never deadlock upgrading.
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 

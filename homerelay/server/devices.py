@@ -22,7 +22,7 @@ class DeviceStore:
     def replace_states(self, home_id: int, devices: list[dict]) -> dict:
         """Store the agent's full device state, replacing the previous one."""
         now = utcnow()
-        with self.db.transaction() as session:
+        with self.db.transaction(durable=False) as session:
             session.execute(delete(DeviceState).where(DeviceState.home_id == home_id))
             session.add_all(
                 DeviceState(home_id=home_id, room=d["room"], device=d["device"], kind=d["kind"], state=d["state"], updated_at=now)
@@ -34,14 +34,14 @@ class DeviceStore:
 
     def states(self, home_id: int) -> dict:
         """`{"devices": [...], "updated_at"}` as the API returns it."""
-        with self.db.transaction() as session:
+        with self.db.reading() as session:
             rows = list(session.scalars(select(DeviceState).where(DeviceState.home_id == home_id)))
         updated = max((row.updated_at for row in rows), default=None)
         return {"devices": [device_to_dict(row) for row in rows], "updated_at": to_iso(updated)}
 
     def house(self, home_id: int) -> House:
         """The layout the home's agent runs; the default house until one is uploaded."""
-        with self.db.transaction() as session:
+        with self.db.reading() as session:
             row = session.get(HouseLayout, home_id)
             layout = dict(row.layout) if row is not None else None
         return House.from_mapping(layout) if layout is not None else House.default()

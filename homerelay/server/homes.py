@@ -81,7 +81,7 @@ def identify(db: Database, token: str) -> Identity | None:
     if not token or len(token) > 200:
         return None
     wanted = hash_token(token)
-    with db.transaction() as session:
+    with db.reading() as session:
         row = session.scalars(select(Token).where(Token.token_hash == wanted)).first()
         # The lookup is by hash, so timing reveals nothing of the token; the comparison
         # below is constant-time all the same, as a second line of defence.
@@ -92,7 +92,7 @@ def identify(db: Database, token: str) -> Identity | None:
 
 def list_tokens(db: Database) -> list[TokenInfo]:
     """Every token of every home, oldest first."""
-    with db.transaction() as session:
+    with db.reading() as session:
         rows = session.execute(select(Token, Home.name).join(Home).order_by(Token.id)).all()
         return [TokenInfo(t.id, name, t.role, t.hint, t.created_at, t.revoked_at) for t, name in rows]
 

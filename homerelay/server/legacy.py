@@ -79,7 +79,7 @@ def _store_value(key: str, value: str) -> None:
 
 
 def _load_value(key: str) -> str | None:
-    with relay().db.transaction() as session:
+    with relay().db.reading() as session:
         row = session.scalars(
             select(LegacyValue).where(LegacyValue.home_id == identity().home_id, LegacyValue.key == key)
         ).first()

@@ -108,7 +108,7 @@ class CommandQueue:
 
     def get(self, home_id: int, command_id: int) -> dict:
         """One command of the home."""
-        with self.db.transaction() as session:
+        with self.db.reading() as session:
             command = session.get(Command, command_id)
             if command is None or command.home_id != home_id:
                 raise CommandNotFoundError(f"no command {command_id} in this home")
@@ -116,7 +116,7 @@ class CommandQueue:
 
     def recent(self, home_id: int, limit: int) -> list[dict]:
         """The home's latest commands, newest first."""
-        with self.db.transaction() as session:
+        with self.db.reading() as session:
             rows = session.scalars(
                 select(Command).where(Command.home_id == home_id).order_by(Command.id.desc()).limit(limit)
             )
@@ -124,7 +124,7 @@ class CommandQueue:
 
     def latest(self, home_id: int) -> Command | None:
         """The home's newest command row (the original API's one slot)."""
-        with self.db.transaction() as session:
+        with self.db.reading() as session:
             return session.scalars(
                 select(Command).where(Command.home_id == home_id).order_by(Command.id.desc()).limit(1)
             ).first()
@@ -136,7 +136,7 @@ class CommandQueue:
 
     def unfinished(self, home_id: int) -> list[dict]:
         """Commands not yet carried out, oldest first (to foresee device states)."""
-        with self.db.transaction() as session:
+        with self.db.reading() as session:
             rows = session.scalars(
                 select(Command)
                 .where(Command.home_id == home_id, Command.status.in_(UNFINISHED))
@@ -166,7 +166,7 @@ class CommandQueue:
         expired: list[dict] = []
         claimed = None
         retry_at = None
-        with self.db.transaction() as session:
+        with self.db.transaction(durable=False) as session:
             heads = session.scalars(
                 select(Command)
                 .where(Command.home_id == home_id, Command.status.in_(UNFINISHED))
@@ -201,7 +201,7 @@ class CommandQueue:
 
     def ack(self, home_id: int, command_id: int, status: str, result: str | None) -> dict:
         """Record that the agent carried a command out (or failed to); repeating it changes nothing."""
-        with self.db.transaction() as session:
+        with self.db.transaction(durable=False) as session:
             command = session.get(Command, command_id, with_for_update=True)
             if command is None or command.home_id != home_id:
                 raise CommandNotFoundError(f"no command {command_id} in this home")

@@ -32,7 +32,7 @@ class ReadingStore:
     def add(self, home_id: int, readings: list[tuple[float, float, datetime]]) -> list[dict]:
         """Store readings (one, or a batch buffered while offline); returns them, oldest first."""
         rows = [Reading(home_id=home_id, temperature=t, humidity=h, at=at) for t, h, at in sorted(readings, key=lambda r: r[2])]
-        with self.db.transaction() as session:
+        with self.db.transaction(durable=False) as session:
             session.add_all(rows)
             session.flush()
             stored = [reading_to_dict(row) for row in rows]
@@ -46,7 +46,7 @@ class ReadingStore:
 
     def latest(self, home_id: int) -> dict:
         """The newest reading with its staleness; nulls when there is none yet."""
-        with self.db.transaction() as session:
+        with self.db.reading() as session:
             row = session.scalars(
                 select(Reading).where(Reading.home_id == home_id).order_by(Reading.at.desc(), Reading.id.desc()).limit(1)
             ).first()
@@ -56,7 +56,7 @@ class ReadingStore:
 
     def latest_fresh(self, home_id: int) -> Reading | None:
         """The newest reading if it is not stale (only those may drive the automation)."""
-        with self.db.transaction() as session:
+        with self.db.reading() as session:
             row = session.scalars(
                 select(Reading).where(Reading.home_id == home_id).order_by(Reading.at.desc(), Reading.id.desc()).limit(1)
             ).first()
@@ -72,7 +72,7 @@ class ReadingStore:
         if since is not None:
             query = query.where(Reading.at >= since)
         query = query.order_by(Reading.at.desc(), Reading.id.desc()).limit(limit)
-        with self.db.transaction() as session:
+        with self.db.reading() as session:
             rows = list(session.scalars(query))
         return [reading_to_dict(row) for row in reversed(rows)]
 
@@ -87,5 +87,5 @@ class ReadingStore:
 
     def count(self, home_id: int) -> int:
         """How many readings the home has."""
-        with self.db.transaction() as session:
+        with self.db.reading() as session:
             return session.scalar(select(func.count()).select_from(Reading).where(Reading.home_id == home_id)) or 0
