@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from datetime import datetime
+
 from sqlalchemy import delete, select
 
 from homerelay.const import EVENT_DEVICES
@@ -11,6 +14,9 @@ from homerelay.server.events import EventHub
 from homerelay.server.models import DeviceState, HouseLayout, utcnow
 from homerelay.server.serialize import device_to_dict, to_iso
 
+# How many homes' parsed layouts one process keeps.
+HOUSE_CACHE_SIZE = 256
+
 
 class DeviceStore:
     """The last full device state and house layout of each home."""
@@ -18,6 +24,9 @@ class DeviceStore:
     def __init__(self, db: Database, hub: EventHub) -> None:
         self.db = db
         self.hub = hub
+        # Parsed layouts by home, with the time they were stored: every command is parsed
+        # against its home's house, and checking a timestamp is cheaper than re-reading it.
+        self._houses: OrderedDict[int, tuple[datetime, House]] = OrderedDict()
 
     def replace_states(self, home_id: int, devices: list[dict]) -> dict:
         """Store the agent's full device state, replacing the previous one."""
@@ -41,10 +50,19 @@ class DeviceStore:
 
     def house(self, home_id: int) -> House:
         """The layout the home's agent runs; the default house until one is uploaded."""
+        cached = self._houses.get(home_id)
         with self.db.reading() as session:
-            row = session.get(HouseLayout, home_id)
-            layout = dict(row.layout) if row is not None else None
-        return House.from_mapping(layout) if layout is not None else House.default()
+            stored_at = session.scalar(select(HouseLayout.updated_at).where(HouseLayout.home_id == home_id))
+            if stored_at is None:
+                return House.default()
+            if cached is not None and cached[0] == stored_at:
+                return cached[1]
+            layout = session.scalar(select(HouseLayout.layout).where(HouseLayout.home_id == home_id))
+        house = House.from_mapping(dict(layout))
+        self._houses[home_id] = (stored_at, house)
+        if len(self._houses) > HOUSE_CACHE_SIZE:
+            self._houses.popitem(last=False)
+        return house
 
     def replace_house(self, home_id: int, house: House) -> dict:
         """Store the agent's house layout."""
