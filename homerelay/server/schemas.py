@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, RootModel, field_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    RootModel,
+    StrictBool,
+    field_validator,
+)
 
 from homerelay.const import (
     COMMAND_SOURCES,
@@ -35,6 +44,17 @@ def _iso_text_only(value):
 
 
 IsoDatetime = Annotated[AwareDatetime, BeforeValidator(_iso_text_only)]
+
+
+def _json_number_only(value):
+    """Refuse what pydantic would coerce to a number: true/false and numeric text."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError("expected a number")
+    return value
+
+
+# A number in a JSON body, as the document says: never `true` or `"25"`.
+Number = Annotated[float, BeforeValidator(_json_number_only)]
 MAX_BATCH_READINGS = 1000
 MAX_HISTORY = 5000
 
@@ -130,8 +150,8 @@ class NextQuery(Strict):
 class ReadingIn(Strict):
     """One sensor reading; `at` defaults to the time it arrives."""
 
-    temperature: float = Field(ge=TEMPERATURE_MIN_C, le=TEMPERATURE_MAX_C, allow_inf_nan=False)
-    humidity: float = Field(ge=HUMIDITY_MIN, le=HUMIDITY_MAX, allow_inf_nan=False)
+    temperature: Number = Field(ge=TEMPERATURE_MIN_C, le=TEMPERATURE_MAX_C, allow_inf_nan=False)
+    humidity: Number = Field(ge=HUMIDITY_MIN, le=HUMIDITY_MAX, allow_inf_nan=False)
     at: IsoDatetime | None = None
 
 
@@ -204,9 +224,9 @@ class DevicesOut(BaseModel):
 class CoolingIn(Strict):
     """The cooling rule's settings."""
 
-    enabled: bool
-    threshold: float = Field(ge=TEMPERATURE_MIN_C, le=TEMPERATURE_MAX_C, allow_inf_nan=False)
-    hysteresis: float = Field(0.5, ge=0, le=10, allow_inf_nan=False)
+    enabled: StrictBool
+    threshold: Number = Field(ge=TEMPERATURE_MIN_C, le=TEMPERATURE_MAX_C, allow_inf_nan=False)
+    hysteresis: Number = Field(0.5, ge=0, le=10, allow_inf_nan=False)
     room: Name = Field("living_room", min_length=1, max_length=64)
     device: Name = Field("fan", min_length=1, max_length=64)
 
