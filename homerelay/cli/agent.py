@@ -2,21 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from homerelay import const
-
-
-def add_server_arguments(parser) -> None:
-    """--server and --token, defaulting to HOMERELAY_SERVER / HOMERELAY_TOKEN."""
-    parser.add_argument(
-        "--server", default=os.environ.get(const.ENV_SERVER),
-        help=f"relay server address, e.g. http://127.0.0.1:{const.DEFAULT_PORT} "
-             f"(env {const.ENV_SERVER})",
-    )
-    parser.add_argument("--token", default=os.environ.get(const.ENV_TOKEN),
-                        help=f"access token (env {const.ENV_TOKEN})")
+from homerelay.cli.connection import add_server_arguments, require_server
 
 
 def configure(parser):
@@ -40,12 +29,8 @@ def run(args):
     """Run the subcommand."""
     from homerelay.agent.agent import Agent  # noqa: PLC0415 - keep `homerelay --help` light
     from homerelay.agent.settings import AgentSettings, default_state_file  # noqa: PLC0415
-    from homerelay.errors import HomerelayError  # noqa: PLC0415
 
-    if not args.server or not args.token:
-        raise HomerelayError(
-            f"--server and --token are needed (or {const.ENV_SERVER} and {const.ENV_TOKEN})"
-        )
+    require_server(args)
     settings = AgentSettings(
         server=args.server,
         token=args.token,

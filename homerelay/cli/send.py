@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from homerelay import const
-from homerelay.cli.agent import add_server_arguments
+from homerelay.cli.connection import add_server_arguments, require_server
 
 EXIT_DONE = 0
 EXIT_NOT_DONE = 1
@@ -26,12 +26,9 @@ def configure(parser):
 def run(args):
     """Run the subcommand."""
     from homerelay.agent.client import RelayClient  # noqa: PLC0415 - keep `--help` light
-    from homerelay.errors import HomerelayError, RequestRejectedError  # noqa: PLC0415
+    from homerelay.errors import RequestRejectedError  # noqa: PLC0415
 
-    if not args.server or not args.token:
-        raise HomerelayError(
-            f"--server and --token are needed (or {const.ENV_SERVER} and {const.ENV_TOKEN})"
-        )
+    require_server(args)
     client = RelayClient(args.server, args.token)
     try:
         try:
