@@ -99,7 +99,7 @@ class CoolingAutomation:
         """The rule as the API returns it, with whether it now holds its device on."""
         settings, paused_until, _ = self.settings(home_id)
         paused = paused_until is not None and paused_until > utcnow()
-        device_on = self._reported_state(home_id, settings) == ACTION_ON
+        device_on = self._reported_state(home_id, settings)[0] == ACTION_ON
         return {
             **asdict(settings),
             "active": settings.enabled and not paused and device_on,
@@ -160,9 +160,10 @@ class CoolingAutomation:
             if reading is None:
                 # A stale or missing sensor must never drive a device.
                 return None
-            state = foreseen_state(
-                self._reported_state(home_id, settings), self.queue.unfinished(home_id), settings.room, settings.device
-            )
+            reported, reported_at = self._reported_state(home_id, settings)
+            # Between an ack and the agent's next device report, the report is behind the ack.
+            queued = self.queue.unfinished(home_id, done_after=reported_at)
+            state = foreseen_state(reported, queued, settings.room, settings.device)
             action = decide(reading.temperature, settings.threshold, settings.hysteresis, state == ACTION_ON)
             if action is None:
                 return None
@@ -181,8 +182,10 @@ class CoolingAutomation:
         self.announce(home_id)
         return command
 
-    def _reported_state(self, home_id: int, settings: CoolingSettings) -> str | None:
-        for device in self.devices.states(home_id)["devices"]:
+    def _reported_state(self, home_id: int, settings: CoolingSettings) -> tuple[str | None, datetime | None]:
+        """The rule's device as the agent last reported it, and when that report came."""
+        states = self.devices.states(home_id)
+        for device in states["devices"]:
             if device["room"] == settings.room and device["device"] == settings.device:
-                return device["state"]
-        return None
+                return device["state"], datetime.fromisoformat(states["updated_at"])
+        return None, None

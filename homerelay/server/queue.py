@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from homerelay.const import (
@@ -134,14 +134,14 @@ class CommandQueue:
         with self.db.transaction() as session:
             session.execute(update(Command).where(Command.id == command_id).values(legacy_served=True))
 
-    def unfinished(self, home_id: int) -> list[dict]:
-        """Commands not yet carried out, oldest first (to foresee device states)."""
+    def unfinished(self, home_id: int, done_after: datetime | None = None) -> list[dict]:
+        """Commands not yet carried out (and those done after `done_after`), oldest first, to foresee device states."""
+        wanted = Command.status.in_(UNFINISHED)
+        if done_after is not None:
+            # Carried out, but the agent's device report that shows it may not have arrived yet.
+            wanted = or_(wanted, and_(Command.status == STATUS_DONE, Command.done_at > done_after))
         with self.db.reading() as session:
-            rows = session.scalars(
-                select(Command)
-                .where(Command.home_id == home_id, Command.status.in_(UNFINISHED))
-                .order_by(Command.id)
-            )
+            rows = session.scalars(select(Command).where(Command.home_id == home_id, wanted).order_by(Command.id))
             return [command_to_dict(row) for row in rows]
 
     def next_for_agent(self, home_id: int, wait: float) -> dict | None:
