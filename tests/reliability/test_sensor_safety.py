@@ -112,3 +112,26 @@ def test_a_reading_from_a_fast_clock_goes_stale_on_time(make_app):
     rule = {"enabled": True, "threshold": 15, "hysteresis": 0.5, "room": "living_room", "device": "fan"}
     client.put("/api/v1/automations/cooling", json=rule, headers=phone)
     assert [c for c in client.get("/api/v1/commands", headers=phone).get_json()["commands"]] == []
+
+
+def test_a_reading_between_ack_and_device_report_does_not_queue_the_fan_again(make_app):
+    # The agent acknowledges a command, then reports its devices in a separate request. A reading
+    # that arrives in between must not make the rule switch the fan on a second time.
+    from homerelay.server.homes import create_home
+
+    app = make_app(COOLING_PAUSE_SECONDS=0)
+    tokens = create_home(app, "race")
+    client = app.test_client()
+    agent = {"Authorization": f"Bearer {tokens.agent_token}"}
+    phone = {"Authorization": f"Bearer {tokens.app_token}"}
+    fan_off = [{"room": "living_room", "device": "fan", "kind": "relay", "state": "off"}]
+    client.put("/api/v1/devices", json={"devices": fan_off}, headers=agent)
+    rule = {"enabled": True, "threshold": 26, "hysteresis": 0.5, "room": "living_room", "device": "fan"}
+    client.put("/api/v1/automations/cooling", json=rule, headers=phone)
+    client.post("/api/v1/readings", json={"temperature": 30, "humidity": 40}, headers=agent)
+    command = client.get("/api/v1/agent/next", headers=agent).get_json()
+    assert command["actions"] == [{"room": "living_room", "device": "fan", "action": "on"}]
+    client.post(f"/api/v1/commands/{command['id']}/ack", json={"status": "done", "result": "on"}, headers=agent)
+    client.post("/api/v1/readings", json={"temperature": 30.5, "humidity": 40}, headers=agent)
+    commands = client.get("/api/v1/commands", headers=phone).get_json()["commands"]
+    assert [c["id"] for c in commands] == [command["id"]], commands
