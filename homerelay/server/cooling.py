@@ -7,6 +7,8 @@ import threading
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
+
 from homerelay.const import (
     ACTION_OFF,
     ACTION_ON,
@@ -88,12 +90,16 @@ class CoolingAutomation:
 
     def settings(self, home_id: int) -> tuple[CoolingSettings, datetime | None, bool]:
         """The rule's settings, its pause end, and whether it was ever saved."""
-        with self.db.reading() as session:
-            row = session.get(CoolingRule, home_id)
-            if row is None:
-                return CoolingSettings(), None, False
-            settings = CoolingSettings(row.enabled, row.threshold, row.hysteresis, row.room, row.device)
-            return settings, row.paused_until, True
+        row = self.db.read_row(
+            select(
+                CoolingRule.enabled, CoolingRule.threshold, CoolingRule.hysteresis,
+                CoolingRule.room, CoolingRule.device, CoolingRule.paused_until,
+            ).where(CoolingRule.home_id == home_id)
+        )
+        if row is None:
+            return CoolingSettings(), None, False
+        settings = CoolingSettings(row.enabled, row.threshold, row.hysteresis, row.room, row.device)
+        return settings, row.paused_until, True
 
     def rule(self, home_id: int) -> dict:
         """The rule as the API returns it, with whether it now holds its device on."""

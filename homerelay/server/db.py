@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Iterator
 
 from sqlalchemy import create_engine, event, make_url, text
-from sqlalchemy.engine import URL, Engine
+from sqlalchemy.engine import URL, Engine, Row
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Executable
 
 logger = logging.getLogger(__name__)
 
@@ -93,6 +94,14 @@ class Database:
             connection.execution_options(**{READ_ONLY_OPTION: True})
             with Session(bind=connection, expire_on_commit=False) as session, session.begin():
                 yield session
+
+    def read_row(self, statement: Executable) -> Row | None:
+        """The first row of a query, read without an ORM session: for the lookups every
+        request makes (sign-in, the house, the cooling rule), where the session costs more
+        than the query."""
+        with self.engine.connect() as connection:
+            connection.execution_options(**{READ_ONLY_OPTION: True})
+            return connection.execute(statement).first()
 
     def dispose(self) -> None:
         """Close every pooled connection."""

@@ -51,13 +51,13 @@ class DeviceStore:
     def house(self, home_id: int) -> House:
         """The layout the home's agent runs; the default house until one is uploaded."""
         cached = self._houses.get(home_id)
-        with self.db.reading() as session:
-            stored_at = session.scalar(select(HouseLayout.updated_at).where(HouseLayout.home_id == home_id))
-            if stored_at is None:
-                return House.default()
-            if cached is not None and cached[0] == stored_at:
-                return cached[1]
-            layout = session.scalar(select(HouseLayout.layout).where(HouseLayout.home_id == home_id))
+        stored = self.db.read_row(select(HouseLayout.updated_at).where(HouseLayout.home_id == home_id))
+        if stored is None:
+            return House.default()
+        stored_at = stored.updated_at
+        if cached is not None and cached[0] == stored_at:
+            return cached[1]
+        layout = self.db.read_row(select(HouseLayout.layout).where(HouseLayout.home_id == home_id)).layout
         house = House.from_mapping(dict(layout))
         self._houses[home_id] = (stored_at, house)
         if len(self._houses) > HOUSE_CACHE_SIZE:

@@ -81,13 +81,14 @@ def identify(db: Database, token: str) -> Identity | None:
     if not token or len(token) > 200:
         return None
     wanted = hash_token(token)
-    with db.reading() as session:
-        row = session.scalars(select(Token).where(Token.token_hash == wanted)).first()
-        # The lookup is by hash, so timing reveals nothing of the token; the comparison
-        # below is constant-time all the same, as a second line of defence.
-        if row is None or row.revoked_at is not None or not hmac.compare_digest(row.token_hash, wanted):
-            return None
-        return Identity(row.home_id, row.role, row.id)
+    row = db.read_row(
+        select(Token.id, Token.home_id, Token.role, Token.token_hash, Token.revoked_at).where(Token.token_hash == wanted)
+    )
+    # The lookup is by hash, so timing reveals nothing of the token; the comparison
+    # below is constant-time all the same, as a second line of defence.
+    if row is None or row.revoked_at is not None or not hmac.compare_digest(row.token_hash, wanted):
+        return None
+    return Identity(row.home_id, row.role, row.id)
 
 
 def list_tokens(db: Database) -> list[TokenInfo]:
