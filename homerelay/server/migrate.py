@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from pathlib import Path
 
 from sqlalchemy import inspect, text
@@ -65,3 +66,29 @@ def current_revision(connection: Connection) -> str | None:
     if VERSION_TABLE not in inspect(connection).get_table_names():
         return None
     return connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m homerelay.server.migrate DATABASE_URL`: upgrade that database and exit.
+
+    `homerelay serve` runs this in a short-lived process before its workers start, so that
+    Alembic never loads into a worker that then holds a thousand long-polls.
+    """
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print("usage: python -m homerelay.server.migrate DATABASE_URL", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    db = Database(args[0])
+    try:
+        upgrade_schema(db)
+    except Exception as error:  # one readable line for the operator, whatever the driver raised
+        print(f"cannot prepare the database: {str(error).splitlines()[0]}", file=sys.stderr)
+        return 2
+    finally:
+        db.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -33,7 +33,8 @@ class Relay:
 
     def __init__(self, config: dict) -> None:
         self.db = Database(config["DATABASE_URL"])
-        self.db.create_schema()
+        if config.get("MIGRATE_ON_START", True):
+            self.db.create_schema()
         self.hub = EventHub()
         # On PostgreSQL several processes share the database: their hubs are joined by LISTEN/NOTIFY.
         self.bridge = start_bridge(self.db, self.hub)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import resource
+import subprocess
+import sys
 
 from gunicorn.app.base import BaseApplication
 
@@ -46,7 +48,9 @@ def serve(host: str, port: int, database_url: str, workers: int = 1) -> None:
         raise HomerelayError("several worker processes need PostgreSQL (--db postgresql://...); SQLite serves one")
     from homerelay.server import config as server_config
 
-    app_config = {**server_config.defaults(), "DATABASE_URL": database_url}
+    migrate_before_start(database_url)
+    # The schema is ready: workers skip the migration and never load Alembic.
+    app_config = {**server_config.defaults(), "DATABASE_URL": database_url, "MIGRATE_ON_START": False}
     options = {
         "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
         "workers": workers,
@@ -66,6 +70,16 @@ def serve(host: str, port: int, database_url: str, workers: int = 1) -> None:
     raise_open_file_limit(WORKER_CONNECTIONS + SPARE_FILES)
     logger.info("homerelay server on http://%s:%s (database %s)", host, port, _redact(database_url))
     RelayServer(options, app_config).run()
+
+
+def migrate_before_start(database_url: str) -> None:
+    """Bring the schema up to date in a short-lived process (see `homerelay.server.migrate.main`)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "homerelay.server.migrate", database_url], capture_output=True, text=True
+    )
+    if result.returncode != 0:
+        last_line = (result.stderr.strip().splitlines() or ["the migration failed"])[-1]
+        raise HomerelayError(last_line)
 
 
 def raise_open_file_limit(wanted: int) -> int:
