@@ -90,3 +90,14 @@ def _wait_until_up(base: str) -> None:
         except requests.ConnectionError:
             time.sleep(0.1)
     raise AssertionError("server did not start")
+
+
+def test_serve_with_an_unreachable_database_says_so_in_one_line():
+    result = subprocess.run(
+        [sys.executable, "-m", "homerelay", "serve", "--port", str(free_port()), "--db", "postgresql://nobody:x@127.0.0.1:1/none"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith("homerelay serve: cannot prepare the database")
+    assert "password" not in result.stderr and ":x@" not in result.stderr
