@@ -18,6 +18,11 @@ SERVO_MAX_ANGLE = 180.0
 FAN_NAME = "fan"
 
 
+def spoken(room: str, name: str) -> str:
+    """A device as a person says it: ``living_room``, ``tv`` -> ``living room tv``."""
+    return f"{room.replace('_', ' ')} {name}"
+
+
 class _Output:
     """An on/off output: the common part of every device the house switches."""
 
@@ -229,9 +234,9 @@ class HouseDevices:
             ]
 
     def names_on(self) -> list[str]:
-        """``"room device"`` of every device that is on, in house order."""
+        """``"room device"`` of every device that is on, in house order, as people say them."""
         with self._lock:
-            return [f"{room} {name}" for (room, name), d in self._devices.items() if d.is_on]
+            return [spoken(room, name) for (room, name), d in self._devices.items() if d.is_on]
 
     def running_fans(self) -> int:
         """How many fans are running (the simulated room cools with each)."""

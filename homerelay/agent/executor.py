@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass
 
 from homerelay import const
+from homerelay.agent.devices import spoken
 from homerelay.errors import UnknownDeviceError
 
 logger = logging.getLogger(__name__)
@@ -61,7 +62,7 @@ class Executor:
         return ", ".join(_say(device, room, name, verb) for device, room, name, verb in wanted)
 
     def describe(self) -> str:
-        """What is on right now, e.g. ``on: living_room light, garage door``."""
+        """What is on right now, e.g. ``on: living room light, garage door``."""
         names = self.devices.names_on()
         return f"on: {', '.join(names)}" if names else EVERYTHING_OFF
 
@@ -69,4 +70,4 @@ class Executor:
 def _say(device, room: str, name: str, verb: str) -> str:
     if device.spec.kind == const.KIND_SERVO:
         verb = "open" if verb == const.ACTION_ON else "closed"
-    return f"{room} {name} {verb}"
+    return f"{spoken(room, name)} {verb}"

@@ -51,7 +51,7 @@ def test_list(executor):
     assert executor.carry_out({"id": 5, "intent": "list"}).result == "everything is off"
     executor.carry_out(control(("living_room", "light", "on"), ("kitchen", "oven", "on")))
     outcome = executor.carry_out({"id": 6, "intent": "list", "actions": []})
-    assert outcome.result == "on: living_room light, kitchen oven"
+    assert outcome.result == "on: living room light, kitchen oven"
 
 
 def test_all_off(executor):
