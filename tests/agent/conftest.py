@@ -9,9 +9,9 @@ from gpiozero import Device
 from gpiozero.pins.mock import MockFactory, MockPWMPin
 
 from homerelay.agent.agent import Agent
-from homerelay.agent.settings import AgentSettings
 from homerelay.house import House
 from .fakeserver import FakeRelay
+from .harness import AgentThread, FixedSensor, fast_settings
 
 
 @pytest.fixture
@@ -39,61 +39,13 @@ def fake_relay():
     relay.stop()
 
 
-class FixedSensor:
-    """A sensor that always reads the same values."""
-
-    def __init__(self, temperature=24.0, humidity=50.0):
-        self.temperature = temperature
-        self.humidity = humidity
-
-    def read(self):
-        from homerelay.agent.sensor import Reading, utc_now
-
-        return Reading(self.temperature, self.humidity, utc_now())
-
-    def close(self):
-        pass
-
-
-def fast_settings(server: str, token: str, tmp_path, **changes) -> AgentSettings:
-    """Agent settings with every interval shrunk for tests."""
-    values = dict(
-        server=server, token=token, simulate=True, state_file=tmp_path / "agent-state.json",
-        wait=0.5, min_poll_interval=0.0, reading_interval=0.1, backoff_initial=0.05,
-        backoff_max=0.2, http_timeout=2.0, servo_move_seconds=0.05,
-    )
-    values.update(changes)
-    return AgentSettings(**values)
-
-
-class AgentThread:
-    """Runs an Agent in a background thread and keeps its exit code."""
-
-    def __init__(self, agent: Agent):
-        self.agent = agent
-        self.exit_code = None
-        self.thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self):
-        self.exit_code = self.agent.run()
-
-    def start(self) -> AgentThread:
-        self.thread.start()
-        return self
-
-    def stop(self, timeout: float = 5.0) -> None:
-        self.agent.stop()
-        self.thread.join(timeout)
-        assert not self.thread.is_alive(), "agent did not stop"
-
-
 @pytest.fixture
 def run_agent(pin_factory, house, tmp_path):
     """Start agents against a server; every one is stopped at the end of the test."""
     started: list[AgentThread] = []
 
     def start(server: str, token: str, sensor=None, **changes) -> AgentThread:
-        settings = fast_settings(server, token, tmp_path, **changes)
+        settings = fast_settings(server, token, tmp_path / "agent-state.json", **changes)
         agent = Agent(settings, house=house, pin_factory=pin_factory,
                       sensor=sensor if sensor is not None else FixedSensor())
         runner = AgentThread(agent).start()

@@ -19,10 +19,14 @@ from gpiozero.pins.mock import MockFactory, MockPWMPin
 from homerelay.agent import agent as agent_module
 from homerelay.agent.agent import Agent
 from homerelay.agent.executor import Executor
-from homerelay.agent.settings import AgentSettings
 from homerelay.house import House
 from homerelay.server import create_app
 from homerelay.server.homes import create_home
+
+from tests.agent.harness import AgentThread, FixedSensor, fast_settings
+
+# A little slower than the agent tests' timings: these tests run beside servers killed and restarted.
+RELIABILITY_TIMINGS = dict(wait=1.0, reading_interval=0.2, backoff_max=0.3, servo_move_seconds=0.0)
 
 # A request to a server process gets this long before the test counts the server as down.
 REQUEST_TIMEOUT = 3.0
@@ -159,56 +163,6 @@ class RecordingExecutor(Executor):
         return super().carry_out(command)
 
 
-class FixedSensor:
-    """A sensor that always reads the same values."""
-
-    def __init__(self, temperature: float = 22.0, humidity: float = 45.0) -> None:
-        self.temperature = temperature
-        self.humidity = humidity
-
-    def read(self):
-        """One reading, now."""
-        from homerelay.agent.sensor import Reading, utc_now
-
-        return Reading(self.temperature, self.humidity, utc_now())
-
-    def close(self) -> None:
-        """Nothing to release."""
-
-
-def agent_settings(server: str, token: str, state_file: Path, **changes) -> AgentSettings:
-    """Agent settings with every interval shrunk for tests."""
-    values = dict(
-        server=server, token=token, simulate=True, state_file=state_file,
-        wait=1.0, min_poll_interval=0.0, reading_interval=0.2, backoff_initial=0.05,
-        backoff_max=0.3, http_timeout=2.0, servo_move_seconds=0.0,
-    )
-    values.update(changes)
-    return AgentSettings(**values)
-
-
-class AgentRun:
-    """One in-process Agent running in a thread on its own mock pins."""
-
-    def __init__(self, agent: Agent) -> None:
-        self.agent = agent
-        self.exit_code: int | None = None
-        self.error: BaseException | None = None
-        self.thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        try:
-            self.exit_code = self.agent.run()
-        except BaseException as error:  # a simulated process death ends the thread, as it would a process
-            self.error = error
-
-    def stop(self, timeout: float = 10.0) -> None:
-        """Stop the agent and wait for it."""
-        self.agent.stop()
-        self.thread.join(timeout)
-        assert not self.thread.is_alive(), "agent did not stop"
-
-
 @pytest.fixture
 def recorded():
     """The ids every in-process agent of this test carried out, in order."""
@@ -220,16 +174,15 @@ def recorded():
 def run_agent(tmp_path, monkeypatch, recorded):
     """Start in-process agents that record what they carry out; all stopped at the end."""
     monkeypatch.setattr(agent_module, "Executor", RecordingExecutor)
-    runs: list[AgentRun] = []
+    runs: list[AgentThread] = []
 
-    def start(server: str, token: str, sensor=None, client_class=None, **changes) -> AgentRun:
+    def start(server: str, token: str, sensor=None, client_class=None, **changes) -> AgentThread:
         if client_class is not None:
             monkeypatch.setattr(agent_module, "RelayClient", client_class)
-        settings = agent_settings(server, token, tmp_path / "agent-state.json", **changes)
+        settings = fast_settings(server, token, tmp_path / "agent-state.json", **{**RELIABILITY_TIMINGS, **changes})
         agent = Agent(settings, house=House.default(), pin_factory=MockFactory(pin_class=MockPWMPin),
-                      sensor=sensor or FixedSensor())
-        run = AgentRun(agent)
-        run.thread.start()
+                      sensor=sensor or FixedSensor(22.0, 45.0))
+        run = AgentThread(agent).start()
         runs.append(run)
         return run
 
