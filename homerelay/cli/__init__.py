@@ -9,6 +9,8 @@ import sys
 
 from homerelay.errors import HomerelayError
 
+logger = logging.getLogger(__name__)
+
 # Subcommand name -> module. Each module offers `configure(parser)` and `run(args) -> int`
 # and keeps heavy imports inside `run`, so that e.g. the agent never loads Flask.
 SUBCOMMANDS = {
@@ -51,6 +53,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as error:  # whatever a library raised: one line, the traceback only with -v
+        logger.debug("homerelay %s failed", args.command, exc_info=True)
+        first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        print(f"homerelay {args.command}: {first_line} (run with -v for details)", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover - `python -m homerelay.cli`

@@ -1,7 +1,8 @@
-"""The `--server` and `--token` arguments shared by the commands that talk to a relay server."""
+"""Arguments shared by the commands that run or talk to a relay server (`--server`, `--token`, ports)."""
 
 from __future__ import annotations
 
+import argparse
 import os
 
 from homerelay import const
@@ -25,3 +26,14 @@ def require_server(args) -> None:
         raise HomerelayError(
             f"--server and --token are needed (or {const.ENV_SERVER} and {const.ENV_TOKEN})"
         )
+
+
+def port_number(text: str) -> int:
+    """argparse type: a TCP port, 1 to 65535."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is outside 1..65535")
+    return port

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from homerelay import const
+from homerelay.cli.connection import port_number
 
 ENV_DATA = "HOMERELAY_DATA"
 HOME_FILE = "demo-home.json"
@@ -22,7 +23,7 @@ STOP_TIMEOUT = 8.0
 
 def configure(parser):
     """Add this subcommand's arguments."""
-    parser.add_argument("--port", type=int, default=const.DEFAULT_PORT,
+    parser.add_argument("--port", type=port_number, default=const.DEFAULT_PORT,
                         help=f"port for the server (default {const.DEFAULT_PORT})")
     parser.add_argument("--host", default="127.0.0.1",
                         help="address the server listens on (default 127.0.0.1, this machine only)")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from homerelay.cli.connection import port_number
 from homerelay.const import DEFAULT_PORT
 
 
 def configure(parser):
     """Add this subcommand's arguments."""
     parser.add_argument("--host", default="0.0.0.0", help="address to listen on (default: every interface)")
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
+    parser.add_argument("--port", type=port_number, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
     parser.add_argument("--db", help="database URL: sqlite:///path (default) or postgresql://...; env HOMERELAY_DB")
     parser.add_argument("--workers", type=int, default=1, help="worker processes (more than one needs PostgreSQL)")
 

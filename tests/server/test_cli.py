@@ -101,3 +101,20 @@ def test_serve_with_an_unreachable_database_says_so_in_one_line():
     assert result.stderr.count("\n") == 1
     assert result.stderr.startswith("homerelay serve: cannot prepare the database")
     assert "password" not in result.stderr and ":x@" not in result.stderr
+
+
+def test_a_port_out_of_range_is_refused_by_the_argument_parser(capsys):
+    try:
+        main(["serve", "--port", "99999"])
+    except SystemExit as stop:
+        assert stop.code == 2
+    else:
+        raise AssertionError("serve accepted port 99999")
+    assert "99999 is outside 1..65535" in capsys.readouterr().err
+
+
+def test_a_library_error_is_one_line_without_a_traceback(capsys):
+    assert main(["home", "create", "flat", "--db", "nosuch://x"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith("homerelay home: ") and "nosuch" in err
