@@ -7,7 +7,7 @@ import threading
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from homerelay.const import (
     ACTION_OFF,
@@ -28,6 +28,12 @@ from homerelay.server.serialize import to_iso
 
 logger = logging.getLogger(__name__)
 
+
+# Every command and reading looks the rule up: the lookup is prepared once.
+RULE_BY_HOME = select(
+    CoolingRule.enabled, CoolingRule.threshold, CoolingRule.hysteresis,
+    CoolingRule.room, CoolingRule.device, CoolingRule.paused_until,
+).where(CoolingRule.home_id == bindparam("home_id"))
 
 @dataclass(frozen=True)
 class CoolingSettings:
@@ -90,12 +96,7 @@ class CoolingAutomation:
 
     def settings(self, home_id: int) -> tuple[CoolingSettings, datetime | None, bool]:
         """The rule's settings, its pause end, and whether it was ever saved."""
-        row = self.db.read_row(
-            select(
-                CoolingRule.enabled, CoolingRule.threshold, CoolingRule.hysteresis,
-                CoolingRule.room, CoolingRule.device, CoolingRule.paused_until,
-            ).where(CoolingRule.home_id == home_id)
-        )
+        row = self.db.read_row(RULE_BY_HOME, {"home_id": home_id})
         if row is None:
             return CoolingSettings(), None, False
         settings = CoolingSettings(row.enabled, row.threshold, row.hysteresis, row.room, row.device)

@@ -18,6 +18,8 @@ logger = logging.getLogger(__name__)
 
 # Execution option marking a connection that only reads (see `Database.reading`).
 READ_ONLY_OPTION = "homerelay_read_only"
+READ_SNAPSHOT = "snapshot"  # several statements: a deferred BEGIN
+READ_SINGLE = "single"  # one statement: no transaction at all
 # Execution option marking a write that need not be on disk before the commit returns.
 RELAXED_OPTION = "homerelay_relaxed_durability"
 # How long a SQLite connection waits for another writer before giving up.
@@ -91,17 +93,17 @@ class Database:
         """A session for reads only: no write lock, and on SQLite a deferred BEGIN, so reads
         never wait for a writer (WAL gives them a consistent snapshot)."""
         with self.engine.connect() as connection:
-            connection.execution_options(**{READ_ONLY_OPTION: True})
+            connection.execution_options(**{READ_ONLY_OPTION: READ_SNAPSHOT})
             with Session(bind=connection, expire_on_commit=False) as session, session.begin():
                 yield session
 
-    def read_row(self, statement: Executable) -> Row | None:
-        """The first row of a query, read without an ORM session: for the lookups every
-        request makes (sign-in, the house, the cooling rule), where the session costs more
-        than the query."""
+    def read_row(self, statement: Executable, params: dict | None = None) -> Row | None:
+        """The first row of one query, read without an ORM session or a transaction: for the
+        lookups every request makes (sign-in, the house, the cooling rule), where those cost
+        more than the query. Pass a prepared statement with `bindparam`s and `params`."""
         with self.engine.connect() as connection:
-            connection.execution_options(**{READ_ONLY_OPTION: True})
-            return connection.execute(statement).first()
+            connection.execution_options(**{READ_ONLY_OPTION: READ_SINGLE})
+            return connection.execute(statement, params or {}).first()
 
     def dispose(self) -> None:
         """Close every pooled connection."""
@@ -140,6 +142,7 @@ def _create_engine(url: str, pool_size: int | None, max_overflow: int | None) ->
         # before we answer 201, so an accepted command survives a crash or power loss.
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=FULL")
+        _record.info["synchronous"] = "FULL"
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
@@ -147,12 +150,19 @@ def _create_engine(url: str, pool_size: int | None, max_overflow: int | None) ->
     @event.listens_for(engine, "begin")
     def _begin(connection):
         options = connection.get_execution_options()
-        if options.get(READ_ONLY_OPTION):
+        read_only = options.get(READ_ONLY_OPTION)
+        if read_only == READ_SINGLE:
+            # One SELECT in autocommit mode is a consistent snapshot by itself.
+            return
+        if read_only:
             connection.exec_driver_sql("BEGIN")
             return
-        # FULL: the commit is on disk before we answer (see `Database.transaction`).
+        # FULL: the commit is on disk before we answer (see `Database.transaction`). The
+        # setting stays with the pooled connection, so it is sent only when it changes.
         synchronous = "NORMAL" if options.get(RELAXED_OPTION) else "FULL"
-        connection.exec_driver_sql(f"PRAGMA synchronous={synchronous}")
+        if connection.info.get("synchronous") != synchronous:
+            connection.exec_driver_sql(f"PRAGMA synchronous={synchronous}")
+            connection.info["synchronous"] = synchronous
         # Take the write lock up front so two transactions never deadlock upgrading.
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 

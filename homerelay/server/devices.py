@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 
 from homerelay.const import EVENT_DEVICES
 from homerelay.house import House
@@ -16,6 +16,9 @@ from homerelay.server.serialize import device_to_dict, to_iso
 
 # How many homes' parsed layouts one process keeps.
 HOUSE_CACHE_SIZE = 256
+# Every command checks its home's layout: the lookups are prepared once.
+HOUSE_STORED_AT = select(HouseLayout.updated_at).where(HouseLayout.home_id == bindparam("home_id"))
+HOUSE_LAYOUT = select(HouseLayout.layout).where(HouseLayout.home_id == bindparam("home_id"))
 
 
 class DeviceStore:
@@ -51,13 +54,13 @@ class DeviceStore:
     def house(self, home_id: int) -> House:
         """The layout the home's agent runs; the default house until one is uploaded."""
         cached = self._houses.get(home_id)
-        stored = self.db.read_row(select(HouseLayout.updated_at).where(HouseLayout.home_id == home_id))
+        stored = self.db.read_row(HOUSE_STORED_AT, {"home_id": home_id})
         if stored is None:
             return House.default()
         stored_at = stored.updated_at
         if cached is not None and cached[0] == stored_at:
             return cached[1]
-        layout = self.db.read_row(select(HouseLayout.layout).where(HouseLayout.home_id == home_id)).layout
+        layout = self.db.read_row(HOUSE_LAYOUT, {"home_id": home_id}).layout
         house = House.from_mapping(dict(layout))
         self._houses[home_id] = (stored_at, house)
         if len(self._houses) > HOUSE_CACHE_SIZE:
