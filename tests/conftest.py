@@ -135,6 +135,33 @@ def make_app(tmp_path, database_url):
         application.extensions["homerelay"].close()
 
 
+@dataclass
+class SignedInHome:
+    """An app with its own settings, one home in it, a test client, and both roles' headers."""
+
+    app: object
+    client: object
+    app_headers: dict
+    agent_headers: dict
+
+
+@pytest.fixture
+def make_home(make_app):
+    """Build an app with settings overridden and a home in it, ready to call as app or agent."""
+
+    def build(**overrides) -> SignedInHome:
+        application = make_app(**overrides)
+        tokens = create_home(application, "test home")
+        return SignedInHome(
+            application,
+            application.test_client(),
+            {"Authorization": f"Bearer {tokens.app_token}"},
+            {"Authorization": f"Bearer {tokens.agent_token}"},
+        )
+
+    return build
+
+
 @pytest.fixture
 def app(make_app):
     """A fresh server app on its own database file."""

@@ -10,7 +10,6 @@ import pytest
 
 from homerelay.agent.client import RelayClient
 from homerelay.errors import ServerUnavailableError
-from homerelay.server.homes import create_home
 
 from .conftest import FINISHED, AppSession, eventually
 
@@ -195,12 +194,9 @@ def test_ack_lost_in_an_outage_longer_than_the_ttl_still_reports_done(threaded_s
     assert recorded == [command_id]
 
 
-def test_late_ack_of_a_command_that_expired_after_delivery_is_recorded(make_app):
-    app = make_app(LEASE_SECONDS=0.05, COMMAND_TTL_SECONDS=0.3)
-    tokens = create_home(app, "late")
-    client = app.test_client()
-    agent = {"Authorization": f"Bearer {tokens.agent_token}"}
-    phone = {"Authorization": f"Bearer {tokens.app_token}"}
+def test_late_ack_of_a_command_that_expired_after_delivery_is_recorded(make_home):
+    home = make_home(LEASE_SECONDS=0.05, COMMAND_TTL_SECONDS=0.3)
+    client, agent, phone = home.client, home.agent_headers, home.app_headers
     delivered = client.post("/api/v1/commands", json={"text": "open the door"}, headers=phone).get_json()["id"]
     never = client.post("/api/v1/commands", json={"text": "turn on the tv"}, headers=phone).get_json()["id"]
     assert client.get("/api/v1/agent/next", headers=agent).get_json()["id"] == delivered

@@ -94,16 +94,11 @@ def test_absurd_and_stale_readings_never_drive_the_fan(threaded_server, run_agen
         assert session.get("/api/v1/readings/latest").json()["stale"] is True
 
 
-def test_a_reading_from_a_fast_clock_goes_stale_on_time(make_app):
+def test_a_reading_from_a_fast_clock_goes_stale_on_time(make_home):
     # An agent whose clock runs a minute ahead must not keep its last reading "fresh" (able to drive
     # the fan) for a minute longer after the sensor stops.
-    from homerelay.server.homes import create_home
-
-    app = make_app(READING_STALE_SECONDS=0.5, COOLING_PAUSE_SECONDS=0)
-    tokens = create_home(app, "skew")
-    client = app.test_client()
-    agent = {"Authorization": f"Bearer {tokens.agent_token}"}
-    phone = {"Authorization": f"Bearer {tokens.app_token}"}
+    home = make_home(READING_STALE_SECONDS=0.5, COOLING_PAUSE_SECONDS=0)
+    client, agent, phone = home.client, home.agent_headers, home.app_headers
     ahead = (datetime.now(timezone.utc) + timedelta(minutes=1)).isoformat()
     assert client.post("/api/v1/readings", json={"temperature": 20, "humidity": 40, "at": ahead},
                        headers=agent).status_code == 201
@@ -114,16 +109,11 @@ def test_a_reading_from_a_fast_clock_goes_stale_on_time(make_app):
     assert [c for c in client.get("/api/v1/commands", headers=phone).get_json()["commands"]] == []
 
 
-def test_a_reading_between_ack_and_device_report_does_not_queue_the_fan_again(make_app):
+def test_a_reading_between_ack_and_device_report_does_not_queue_the_fan_again(make_home):
     # The agent acknowledges a command, then reports its devices in a separate request. A reading
     # that arrives in between must not make the rule switch the fan on a second time.
-    from homerelay.server.homes import create_home
-
-    app = make_app(COOLING_PAUSE_SECONDS=0)
-    tokens = create_home(app, "race")
-    client = app.test_client()
-    agent = {"Authorization": f"Bearer {tokens.agent_token}"}
-    phone = {"Authorization": f"Bearer {tokens.app_token}"}
+    home = make_home(COOLING_PAUSE_SECONDS=0)
+    client, agent, phone = home.client, home.agent_headers, home.app_headers
     fan_off = [{"room": "living_room", "device": "fan", "kind": "relay", "state": "off"}]
     client.put("/api/v1/devices", json={"devices": fan_off}, headers=agent)
     rule = {"enabled": True, "threshold": 26, "hysteresis": 0.5, "room": "living_room", "device": "fan"}

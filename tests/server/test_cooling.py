@@ -114,15 +114,11 @@ def test_a_command_for_another_device_does_not_pause(client, app_headers, agent_
     assert len(automation_commands(client, app_headers)) == 1
 
 
-def test_pause_ends_after_its_time(make_app):
-    from homerelay.server.homes import create_home
-
-    app = make_app(COOLING_PAUSE_SECONDS=0)
-    tokens = create_home(app, "h")
-    client = app.test_client()
-    app_headers = {"Authorization": f"Bearer {tokens.app_token}"}
+def test_pause_ends_after_its_time(make_home):
+    home = make_home(COOLING_PAUSE_SECONDS=0)
+    client, app_headers = home.client, home.app_headers
     client.post("/api/v1/commands", json={"text": "turn off the living room fan"}, headers=app_headers)
-    reading(client, {"Authorization": f"Bearer {tokens.agent_token}"}, 30)
+    reading(client, home.agent_headers, 30)
     assert len(automation_commands(client, app_headers)) == 1
 
 

@@ -84,13 +84,11 @@ def test_long_poll_times_out_with_204(client, agent_headers):
     assert 0.25 <= time.monotonic() - started < 2
 
 
-def test_unacknowledged_command_is_delivered_again_after_its_lease(make_app):
-    app = make_app(LEASE_SECONDS=0.3)
-    tokens = create_home(app, "h")
-    client = app.test_client()
-    agent = {"Authorization": f"Bearer {tokens.agent_token}"}
-    first = post(client, {"Authorization": f"Bearer {tokens.app_token}"}, "turn on the kitchen light").get_json()
-    post(client, {"Authorization": f"Bearer {tokens.app_token}"}, "turn off the kitchen light")
+def test_unacknowledged_command_is_delivered_again_after_its_lease(make_home):
+    home = make_home(LEASE_SECONDS=0.3)
+    client, agent = home.client, home.agent_headers
+    first = post(client, home.app_headers, "turn on the kitchen light").get_json()
+    post(client, home.app_headers, "turn off the kitchen light")
     assert next_command(client, agent).get_json()["id"] == first["id"]
     # While the lease runs, nothing behind it is handed out: order is kept.
     assert next_command(client, agent).status_code == 204
@@ -132,13 +130,11 @@ def test_queue_survives_a_restart_on_the_same_file(make_app):
     assert got == ids
 
 
-def test_command_past_its_time_to_live_expires_and_is_never_delivered(make_app):
-    app = make_app(COMMAND_TTL_SECONDS=0.2)
-    tokens = create_home(app, "h")
-    client = app.test_client()
-    command = post(client, {"Authorization": f"Bearer {tokens.app_token}"}, "open the garage door").get_json()
+def test_command_past_its_time_to_live_expires_and_is_never_delivered(make_home):
+    home = make_home(COMMAND_TTL_SECONDS=0.2)
+    client, agent = home.client, home.agent_headers
+    command = post(client, home.app_headers, "open the garage door").get_json()
     time.sleep(0.3)
-    agent = {"Authorization": f"Bearer {tokens.agent_token}"}
     assert next_command(client, agent).status_code == 204
     stored = client.get(f"/api/v1/commands/{command['id']}", headers=agent).get_json()
     assert stored["status"] == "expired"
@@ -156,11 +152,10 @@ def test_idempotency_key_returns_the_first_result(client, app_headers):
     assert len(client.get("/api/v1/commands", headers=app_headers).get_json()["commands"]) == 1
 
 
-def test_max_wait_caps_the_long_poll(make_app):
-    app = make_app(MAX_WAIT_SECONDS=0)
-    tokens = create_home(app, "h")
+def test_max_wait_caps_the_long_poll(make_home):
+    home = make_home(MAX_WAIT_SECONDS=0)
     started = time.monotonic()
-    response = app.test_client().get("/api/v1/agent/next?wait=30", headers={"Authorization": f"Bearer {tokens.agent_token}"})
+    response = home.client.get("/api/v1/agent/next?wait=30", headers=home.agent_headers)
     assert response.status_code == 204
     assert response.headers["X-Homerelay-Max-Wait"] == "0"
     assert time.monotonic() - started < 1
