@@ -98,7 +98,10 @@ export function update(data) {
   if (!data || typeof data !== "object") return;
   rule = data;
   if (!dirty) paintForm();
+  // The agent may have reported the device after the server wrote this answer (a PUT's reply
+  // can arrive after the `devices` event of the command it queued): apply the latest state.
   paintStatus();
+  followDevice(devicesScreen.current());
 }
 
 /** Fetch the rule again (start, reconnect). */
