@@ -9,7 +9,6 @@ import queue
 import threading
 import uuid
 
-from homerelay.server.db import Database, libpq_url
 from homerelay.server.events import EventHub
 
 logger = logging.getLogger(__name__)
@@ -25,16 +24,6 @@ BATCH = 200
 OUTBOX_LIMIT = 10_000
 RECONNECT_DELAYS = (0.2, 0.5, 1.0, 2.0, 5.0)
 KIND_EVENT, KIND_WAKE, KIND_STOP = "e", "w", "stop"
-
-
-def start_bridge(db: Database, hub: EventHub) -> "PgEventBridge | None":
-    """Connect the hub to the other processes when the database is PostgreSQL; None otherwise."""
-    if not db.is_postgresql:
-        return None
-    bridge = PgEventBridge(libpq_url(db.url), hub)
-    bridge.start()
-    hub.attach(bridge)
-    return bridge
 
 
 class PgEventBridge:

@@ -12,7 +12,7 @@ from homerelay.server.cooling import CoolingAutomation
 from homerelay.server.db import Database
 from homerelay.server.devices import DeviceStore
 from homerelay.server.events import EventHub
-from homerelay.server.pg_notify import start_bridge
+from homerelay.server.bridges import start_bridge
 from homerelay.server.queue import CommandQueue, NewCommand
 from homerelay.server.readings import ReadingStore
 
@@ -36,8 +36,8 @@ class Relay:
         if config.get("MIGRATE_ON_START", True):
             self.db.create_schema()
         self.hub = EventHub()
-        # On PostgreSQL several processes share the database: their hubs are joined by LISTEN/NOTIFY.
-        self.bridge = start_bridge(self.db, self.hub)
+        # Several processes sharing the database join their hubs (see `bridges.start_bridge`).
+        self.bridge = start_bridge(self.db, self.hub, config.get("CROSS_PROCESS_EVENTS", False))
         self._closers: list = []
         self.queue = CommandQueue(self.db, self.hub, config["LEASE_SECONDS"], config["COMMAND_TTL_SECONDS"])
         self.readings = ReadingStore(self.db, self.hub, config["READING_STALE_SECONDS"], config["READING_RETENTION_DAYS"])

@@ -9,7 +9,8 @@ import pytest
 
 from homerelay.server.db import Database
 from homerelay.server.events import EventHub
-from homerelay.server.pg_notify import PIECE_CHARS, start_bridge
+from homerelay.server.bridges import start_bridge
+from homerelay.server.pg_notify import PIECE_CHARS
 
 
 @pytest.fixture
