@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Iterator
 
 from sqlalchemy import create_engine, event, make_url, text
-from sqlalchemy.engine import URL, Engine, Row
+from sqlalchemy.engine import URL, Connection, Engine, Row
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Executable
 
@@ -30,6 +30,8 @@ SQLITE_BUSY_TIMEOUT_MS = 5000
 # server's max_connections.
 DEFAULT_POOL_SIZE = 8
 DEFAULT_MAX_OVERFLOW = 8
+# PostgreSQL: this transaction's commit does not wait for the disk (see `Database.transaction`).
+SYNCHRONOUS_COMMIT_OFF = text("SET LOCAL synchronous_commit TO OFF")
 # A request waits this long for a free pooled connection before failing.
 POOL_TIMEOUT_SECONDS = 10
 # Connections older than this are replaced (firewalls and proxies drop idle ones).
@@ -85,8 +87,21 @@ class Database:
                 connection.execution_options(**{RELAXED_OPTION: True})
             with Session(bind=connection, expire_on_commit=False) as session, session.begin():
                 if not durable and self.is_postgresql:
-                    session.execute(text("SET LOCAL synchronous_commit TO OFF"))
+                    session.execute(SYNCHRONOUS_COMMIT_OFF)
                 yield session
+
+    @contextmanager
+    def writing(self, durable: bool = True) -> Iterator[Connection]:
+        """A Core connection inside one write transaction, as `transaction` but without an ORM
+        session: for the queue's statements on every command's path, where the session's
+        bookkeeping costs more than the statements themselves."""
+        with self._write_lock or nullcontext(), self.engine.connect() as connection:
+            if not durable:
+                connection.execution_options(**{RELAXED_OPTION: True})
+            with connection.begin():
+                if not durable and self.is_postgresql:
+                    connection.execute(SYNCHRONOUS_COMMIT_OFF)
+                yield connection
 
     @contextmanager
     def reading(self) -> Iterator[Session]:

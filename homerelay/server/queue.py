@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from homerelay.const import (
@@ -22,12 +22,44 @@ from homerelay.errors import HomerelayError
 from homerelay.server.db import Database
 from homerelay.server.events import EventHub
 from homerelay.server.models import Command, utcnow
-from homerelay.server.serialize import command_to_dict
+from homerelay.server.serialize import command_to_dict, to_iso
 
 logger = logging.getLogger(__name__)
 
 UNFINISHED = (STATUS_PENDING, STATUS_DELIVERED)
 FINISHED = (STATUS_DONE, STATUS_FAILED, STATUS_EXPIRED)
+
+# Every command passes through these statements (submit, deliver, acknowledge): they are Core
+# statements built once, so each request runs them without an ORM session's bookkeeping.
+COMMANDS = Command.__table__
+INSERT_COMMAND = insert(COMMANDS)
+BY_IDEMPOTENCY_KEY = select(COMMANDS).where(
+    COMMANDS.c.home_id == bindparam("home_id"), COMMANDS.c.idempotency_key == bindparam("key")
+)
+# Wait for, never skip, a head row another request is claiming: skipping it would hand out
+# the command behind it while the head is still being delivered.
+QUEUE_HEADS = (
+    select(COMMANDS)
+    .where(COMMANDS.c.home_id == bindparam("home_id"), COMMANDS.c.status.in_(UNFINISHED))
+    .order_by(COMMANDS.c.id)
+    .limit(20)
+    .with_for_update()
+)
+ONE_FOR_UPDATE = select(COMMANDS).where(COMMANDS.c.id == bindparam("command_id")).with_for_update()
+BY_ID = COMMANDS.c.id == bindparam("command_id")
+DELIVER = update(COMMANDS).where(BY_ID).values(
+    status=STATUS_DELIVERED,
+    delivered_at=bindparam("now"),
+    lease_until=bindparam("lease_until"),
+    attempts=COMMANDS.c.attempts + 1,
+)
+EXPIRE = update(COMMANDS).where(BY_ID).values(
+    status=STATUS_EXPIRED, result=bindparam("result"), done_at=bindparam("now")
+)
+FINISH = update(COMMANDS).where(BY_ID).values(
+    status=bindparam("status"), result=bindparam("result"), done_at=bindparam("now"), lease_until=None
+)
+EXPIRED_RESULT = "expired: not carried out in time"
 
 
 class CommandNotFoundError(HomerelayError, LookupError):
@@ -60,46 +92,58 @@ class CommandQueue:
 
     def submit(self, home_id: int, new: NewCommand) -> tuple[dict, bool]:
         """Queue a command; returns it and whether it was created (False: an idempotent replay)."""
+        created_at = utcnow()
         try:
-            with self.db.transaction() as session:
-                earlier = self._earlier(session, home_id, new)
+            with self.db.writing() as connection:
+                earlier = self._earlier(connection, home_id, new)
                 if earlier is not None:
                     return earlier, False
-                command = Command(
-                    home_id=home_id,
-                    text=new.text,
-                    source=new.source,
-                    intent=new.intent,
-                    actions=new.actions,
-                    status=STATUS_PENDING,
-                    created_at=utcnow(),
-                    idempotency_key=new.idempotency_key,
+                inserted = connection.execute(
+                    INSERT_COMMAND,
+                    {
+                        "home_id": home_id,
+                        "text": new.text,
+                        "source": new.source,
+                        "intent": new.intent,
+                        "actions": new.actions,
+                        "status": STATUS_PENDING,
+                        "created_at": created_at,
+                        "idempotency_key": new.idempotency_key,
+                    },
                 )
-                session.add(command)
-                session.flush()
-                created = command_to_dict(command)
+                command_id = inserted.inserted_primary_key[0]
         except IntegrityError:
             if new.idempotency_key is None:
                 raise
             # PostgreSQL runs two submits of one key side by side; the second insert hits the
             # unique index. The first one's command is the answer to both.
-            with self.db.transaction() as session:
-                earlier = self._earlier(session, home_id, new)
+            with self.db.writing() as connection:
+                earlier = self._earlier(connection, home_id, new)
             if earlier is None:
                 raise
             return earlier, False
-        logger.debug("queued command %s for home %s: %s", created["id"], home_id, created["actions"])
+        created = {
+            "id": command_id,
+            "text": new.text,
+            "source": new.source,
+            "intent": new.intent,
+            "actions": list(new.actions),
+            "status": STATUS_PENDING,
+            "result": None,
+            "created_at": to_iso(created_at),
+            "delivered_at": None,
+            "done_at": None,
+        }
+        logger.debug("queued command %s for home %s: %s", command_id, home_id, created["actions"])
         self._announce(home_id, [created])
         return created, True
 
     @staticmethod
-    def _earlier(session, home_id: int, new: NewCommand) -> dict | None:
+    def _earlier(connection, home_id: int, new: NewCommand) -> dict | None:
         """The command already queued under this Idempotency-Key, if any (another text: a conflict)."""
         if new.idempotency_key is None:
             return None
-        earlier = session.scalars(
-            select(Command).where(Command.home_id == home_id, Command.idempotency_key == new.idempotency_key)
-        ).first()
+        earlier = connection.execute(BY_IDEMPOTENCY_KEY, {"home_id": home_id, "key": new.idempotency_key}).first()
         if earlier is None:
             return None
         if earlier.text != new.text:
@@ -166,33 +210,21 @@ class CommandQueue:
         expired: list[dict] = []
         claimed = None
         retry_at = None
-        with self.db.transaction(durable=False) as session:
-            heads = session.scalars(
-                select(Command)
-                .where(Command.home_id == home_id, Command.status.in_(UNFINISHED))
-                .order_by(Command.id)
-                .limit(20)
-                # Wait for, never skip, a head row another request is claiming: skipping it
-                # would hand out the command behind it while the head is still being delivered.
-                .with_for_update()
-            )
-            for command in heads:
+        with self.db.writing(durable=False) as connection:
+            for command in connection.execute(QUEUE_HEADS, {"home_id": home_id}).all():
                 if command.created_at + self.ttl < now:
                     # A garage door must not open hours after it was asked to.
-                    command.status = STATUS_EXPIRED
-                    command.result = "expired: not carried out in time"
-                    command.done_at = now
-                    expired.append(command_to_dict(command))
+                    connection.execute(EXPIRE, {"command_id": command.id, "result": EXPIRED_RESULT, "now": now})
+                    expired.append(
+                        {**command_to_dict(command), "status": STATUS_EXPIRED, "result": EXPIRED_RESULT, "done_at": to_iso(now)}
+                    )
                     continue
                 if command.status == STATUS_DELIVERED and command.lease_until and command.lease_until > now:
                     # Order is kept: nothing behind it is delivered while it is out.
                     retry_at = command.lease_until
                     break
-                command.status = STATUS_DELIVERED
-                command.delivered_at = now
-                command.lease_until = now + self.lease
-                command.attempts += 1
-                claimed = command_to_dict(command)
+                connection.execute(DELIVER, {"command_id": command.id, "now": now, "lease_until": now + self.lease})
+                claimed = {**command_to_dict(command), "status": STATUS_DELIVERED, "delivered_at": to_iso(now)}
                 break
         if expired:
             logger.info("expired %d command(s) of home %s", len(expired), home_id)
@@ -201,19 +233,17 @@ class CommandQueue:
 
     def ack(self, home_id: int, command_id: int, status: str, result: str | None) -> dict:
         """Record that the agent carried a command out (or failed to); repeating it changes nothing."""
-        with self.db.transaction(durable=False) as session:
-            command = session.get(Command, command_id, with_for_update=True)
+        now = utcnow()
+        with self.db.writing(durable=False) as connection:
+            command = connection.execute(ONE_FOR_UPDATE, {"command_id": command_id}).first()
             if command is None or command.home_id != home_id:
                 raise CommandNotFoundError(f"no command {command_id} in this home")
             # A late ack of a command that expired after delivery tells the truth: it was carried out.
             late = command.status == STATUS_EXPIRED and command.delivered_at is not None
             if command.status in FINISHED and not late:
                 return command_to_dict(command)
-            command.status = status
-            command.result = result
-            command.done_at = utcnow()
-            command.lease_until = None
-            acked = command_to_dict(command)
+            connection.execute(FINISH, {"command_id": command_id, "status": status, "result": result, "now": now})
+        acked = {**command_to_dict(command), "status": status, "result": result, "done_at": to_iso(now)}
         self._announce(home_id, [acked])
         return acked
 
