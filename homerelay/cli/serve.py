@@ -11,7 +11,7 @@ def configure(parser):
     parser.add_argument("--host", default="0.0.0.0", help="address to listen on (default: every interface)")
     parser.add_argument("--port", type=port_number, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
     parser.add_argument("--db", help="database URL: sqlite:///path (default) or postgresql://...; env HOMERELAY_DB")
-    parser.add_argument("--workers", type=int, default=1, help="worker processes (more than one needs PostgreSQL)")
+    parser.add_argument("--workers", type=int, default=1, help="worker processes (one per CPU core at most)")
 
 
 def run(args):

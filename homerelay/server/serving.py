@@ -2,7 +2,8 @@
 
 Each waiting agent or open event stream is one greenlet parked on the EventHub, holding a
 socket but no database connection; a database connection is taken only for the instant of
-a transaction. One worker process per CPU core is the rule (`--workers`, PostgreSQL only).
+a transaction. One worker process per CPU core at most (`--workers`); several workers join
+their events by LISTEN/NOTIFY on PostgreSQL, by sockets beside the file on SQLite (`bridges`).
 """
 
 from __future__ import annotations
@@ -50,13 +51,21 @@ class RelayServer(BaseApplication):
 
 def serve(host: str, port: int, database_url: str, workers: int = 1) -> None:
     """Run the server until it is stopped (SIGINT/SIGTERM)."""
-    if workers > 1 and database_url.startswith("sqlite"):
-        raise HomerelayError("several worker processes need PostgreSQL (--db postgresql://...); SQLite serves one")
+    if workers < 1:
+        raise HomerelayError(f"--workers must be at least 1, not {workers}")
+    if workers > 1 and database_url.startswith("sqlite") and ":memory:" in database_url:
+        raise HomerelayError("an in-memory SQLite database cannot be shared by several workers; give a file")
     from homerelay.server import config as server_config
 
     migrate_before_start(database_url)
     # The schema is ready: workers skip the migration and never load Alembic.
-    app_config = {**server_config.defaults(), "DATABASE_URL": database_url, "MIGRATE_ON_START": False}
+    app_config = {
+        **server_config.defaults(),
+        "DATABASE_URL": database_url,
+        "MIGRATE_ON_START": False,
+        # Workers pass events, wake-ups and limits to each other (see `bridges.start_bridge`).
+        "CROSS_PROCESS_EVENTS": workers > 1,
+    }
     options = {
         "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
         "workers": workers,

@@ -72,13 +72,14 @@ def test_serve_runs_gunicorn_and_answers(tmp_path):
     assert tokens["app_token"] not in output
 
 
-def test_serve_refuses_several_workers_on_sqlite(tmp_path):
+def test_serve_refuses_fewer_than_one_worker(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "homerelay", "serve", "--workers", "2", "--db", f"sqlite:///{tmp_path / 'x.db'}"],
+        [sys.executable, "-m", "homerelay", "serve", "--workers", "0", "--db", f"sqlite:///{tmp_path / 'x.db'}"],
         capture_output=True, text=True, timeout=30,
     )
     assert result.returncode == 2
-    assert result.stderr.strip().count("\n") == 0 and "PostgreSQL" in result.stderr
+    assert result.stderr.strip().count("\n") == 0 and "--workers must be at least 1" in result.stderr
+    assert not (tmp_path / "x.db").exists()  # refused before touching the database
 
 
 def _wait_until_up(base: str) -> None:
