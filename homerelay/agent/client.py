@@ -27,6 +27,14 @@ class RelayClient:
         self._session = requests.Session()
         self._session.headers["Authorization"] = f"Bearer {token}"
         self._session.headers["User-Agent"] = "homerelay-agent"
+        # requests reads proxy and CA settings from the environment on every request, a scan of
+        # os.environ that costs more than the rest of a request; a client talks to one server,
+        # so they are read once, here. (This also keeps a ~/.netrc entry for the server from
+        # replacing the token with its password.)
+        settled = self._session.merge_environment_settings(self.server, {}, None, None, None)
+        self._session.proxies.update(settled["proxies"])
+        self._session.verify = settled["verify"]
+        self._session.trust_env = False
 
     def request(self, method: str, path: str, *, timeout: float | None = None, **kwargs):
         """Send one request; returns the response (2xx) or raises a homerelay error."""
