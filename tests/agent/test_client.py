@@ -46,6 +46,15 @@ class Recorder:
         self.httpd.server_close()
 
 
+def asks_health(server: str) -> bool:
+    """Ask the server's /healthz with a fresh client (it reads the environment when made)."""
+    client = RelayClient(server, "secret-token")
+    try:
+        return client.healthy()
+    finally:
+        client.close()
+
+
 @pytest.fixture
 def recorder():
     server = Recorder()
@@ -65,11 +74,7 @@ def clean_environment(monkeypatch, tmp_path):
 
 def test_a_proxy_named_in_the_environment_is_used(clean_environment, monkeypatch, recorder):
     monkeypatch.setenv("HTTP_PROXY", recorder.url)
-    client = RelayClient("http://relay.example:5002", "secret-token")
-    try:
-        assert client.healthy()
-    finally:
-        client.close()
+    assert asks_health("http://relay.example:5002")
     # A proxy is sent the whole URL of the server, with the token.
     assert recorder.requests == [("GET http://relay.example:5002/healthz HTTP/1.1", "Bearer secret-token")]
 
@@ -77,11 +82,7 @@ def test_a_proxy_named_in_the_environment_is_used(clean_environment, monkeypatch
 def test_no_proxy_for_a_server_listed_in_no_proxy(clean_environment, monkeypatch, recorder):
     monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # nothing listens there
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
-    client = RelayClient(recorder.url, "secret-token")
-    try:
-        assert client.healthy()
-    finally:
-        client.close()
+    assert asks_health(recorder.url)
     assert recorder.requests == [("GET /healthz HTTP/1.1", "Bearer secret-token")]
 
 
@@ -89,9 +90,5 @@ def test_a_netrc_entry_for_the_server_does_not_replace_the_token(clean_environme
     netrc = clean_environment / ".netrc"
     netrc.write_text("machine 127.0.0.1 login someone password not-the-token\n")
     netrc.chmod(0o600)
-    client = RelayClient(recorder.url, "secret-token")
-    try:
-        assert client.healthy()
-    finally:
-        client.close()
+    assert asks_health(recorder.url)
     assert recorder.requests == [("GET /healthz HTTP/1.1", "Bearer secret-token")]
