@@ -117,6 +117,18 @@ def _homerelay(*args: str) -> list[str]:
     return [sys.executable, "-m", "homerelay", *args]
 
 
+
+def client_session() -> requests.Session:
+    """A keep-alive HTTP session for the benchmarks' clients, on loopback only.
+
+    It does not look for proxy settings in the environment: requests would scan it on every
+    request, and that cost of the measuring client would count as the server's latency.
+    """
+    session = requests.Session()
+    session.trust_env = False
+    return session
+
+
 @dataclass
 class Server:
     """A `homerelay serve` subprocess on a fresh SQLite file, with one home."""

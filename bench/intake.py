@@ -15,7 +15,7 @@ from pathlib import Path
 
 import requests
 
-from bench.harness import OneSlotProcess, Server, cpu_seconds, rss_mb
+from bench.harness import OneSlotProcess, Server, client_session, cpu_seconds, rss_mb
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ def python_client(target: Target, threads: int, seconds: float) -> Rate:
     start = threading.Barrier(threads + 1)
 
     def worker(slot: list[int]) -> None:
-        with requests.Session() as session:
+        with client_session() as session:
             session.headers.update(target.headers)
             session.post(target.url, data=target.bodies[0], timeout=10)   # open the connection
             start.wait()

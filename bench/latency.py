@@ -34,7 +34,7 @@ from pathlib import Path
 
 import requests
 
-from bench.harness import AgentProcess, OneSlotProcess, Server, rss_mb
+from bench.harness import AgentProcess, OneSlotProcess, Server, client_session, rss_mb
 from bench.oneslot import POLL_INTERVAL, PiPoller
 
 logger = logging.getLogger(__name__)
@@ -174,7 +174,7 @@ def measure_homerelay(workdir: Path, singles: int, burst_seconds: float, rate: f
     with Server(workdir / "server") as server:
         agent = AgentProcess(server.url, server.agent_token, workdir / "agent").start(ready=server)
         events = DoneEvents(server).start()
-        session = requests.Session()
+        session = client_session()
         session.headers["Authorization"] = f"Bearer {server.app_token}"
         try:
             latencies, ids = [], []
@@ -216,7 +216,7 @@ def measure_oneslot(singles: int, burst_seconds: float, rate: float,
     rows = []
     with OneSlotProcess() as relay:
         poller = PiPoller(relay.url).start()
-        session = requests.Session()
+        session = client_session()
         try:
             latencies = []
             for index in range(singles):

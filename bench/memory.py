@@ -9,7 +9,7 @@ from pathlib import Path
 
 import requests
 
-from bench.harness import AgentProcess, Server, rss_mb
+from bench.harness import AgentProcess, Server, client_session, rss_mb
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ def run(workdir: Path, commands: int = 40) -> list[Memory]:
     """Carry out `commands` commands through a server and a simulated agent, then read both."""
     with Server(workdir / "memory") as server:
         agent = AgentProcess(server.url, server.agent_token, workdir / "memory-agent").start(ready=server)
-        session = requests.Session()
+        session = client_session()
         session.headers["Authorization"] = f"Bearer {server.app_token}"
         try:
             for index in range(commands):

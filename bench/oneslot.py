@@ -10,6 +10,8 @@ import time
 import requests
 from flask import Flask, jsonify, request
 
+from bench.harness import client_session
+
 logger = logging.getLogger(__name__)
 
 POLL_INTERVAL = 1.0
@@ -57,7 +59,7 @@ class PiPoller:
         self._thread.join(timeout=5)
 
     def _run(self) -> None:
-        with requests.Session() as session:
+        with client_session() as session:
             while not self._stop.is_set():
                 started = time.monotonic()
                 try:
