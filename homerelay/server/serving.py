@@ -81,10 +81,22 @@ def serve(host: str, port: int, database_url: str, workers: int = 1) -> None:
         "loglevel": "info",
         "proc_name": "homerelay",
         "control_socket_disable": True,
+        "worker_exit": close_worker_app,
     }
     raise_open_file_limit(WORKER_CONNECTIONS + SPARE_FILES)
     logger.info("homerelay server on http://%s:%s (database %s)", host, port, _redact(database_url))
     RelayServer(options, app_config).run()
+
+
+def close_worker_app(_arbiter, worker) -> None:
+    """gunicorn's worker_exit hook: stop the worker's bridge (removing its event socket) and pool."""
+    relay = getattr(getattr(worker, "wsgi", None), "extensions", {}).get("homerelay")
+    if relay is not None:
+        try:
+            relay.close()
+        except Exception:
+            # The worker is leaving anyway; a socket left behind is removed by the next sender.
+            logger.exception("could not close the worker's relay cleanly")
 
 
 def migrate_before_start(database_url: str) -> None:

@@ -59,6 +59,7 @@ def two_workers(sqlite_file):
     assert len(os.listdir(folder)) == 2, log.read_text()  # both workers joined
     yield server
     server.stop()
+    assert os.listdir(folder) == []  # each worker removed its socket on the way out
 
 
 @pytest.fixture
