@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import bindparam, delete, insert, select
 
 from homerelay.const import EVENT_DEVICES
 from homerelay.house import House
@@ -19,6 +19,9 @@ HOUSE_CACHE_SIZE = 256
 # Every command checks its home's layout: the lookups are prepared once.
 HOUSE_STORED_AT = select(HouseLayout.updated_at).where(HouseLayout.home_id == bindparam("home_id"))
 HOUSE_LAYOUT = select(HouseLayout.layout).where(HouseLayout.home_id == bindparam("home_id"))
+# The agent reports every device after each command: a full replacement in two statements.
+DELETE_STATES = delete(DeviceState).where(DeviceState.home_id == bindparam("home_id"))
+INSERT_STATE = insert(DeviceState)
 
 
 class DeviceStore:
@@ -34,12 +37,14 @@ class DeviceStore:
     def replace_states(self, home_id: int, devices: list[dict]) -> dict:
         """Store the agent's full device state, replacing the previous one."""
         now = utcnow()
-        with self.db.transaction(durable=False) as session:
-            session.execute(delete(DeviceState).where(DeviceState.home_id == home_id))
-            session.add_all(
-                DeviceState(home_id=home_id, room=d["room"], device=d["device"], kind=d["kind"], state=d["state"], updated_at=now)
-                for d in devices
-            )
+        rows = [
+            {"home_id": home_id, "room": d["room"], "device": d["device"], "kind": d["kind"], "state": d["state"], "updated_at": now}
+            for d in devices
+        ]
+        with self.db.writing(durable=False) as connection:
+            connection.execute(DELETE_STATES, {"home_id": home_id})
+            if rows:
+                connection.execute(INSERT_STATE, rows)
         snapshot = {"devices": [dict(d) for d in devices], "updated_at": to_iso(now)}
         self.hub.publish(home_id, EVENT_DEVICES, snapshot)
         return snapshot
