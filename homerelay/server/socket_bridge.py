@@ -151,8 +151,14 @@ class SocketEventBridge:
             if _STOP_SENDING in messages:
                 stop = True
                 messages = messages[:messages.index(_STOP_SENDING)]
+            # A message with "to" goes to that one peer only (see `_greeted_by`).
+            targeted = [message for message in messages if "to" in message]
             try:
-                self._deliver(self._pack(messages))
+                self._deliver(self._pack([message for message in messages if "to" not in message]))
+                for message in targeted:
+                    peer = message.pop("to")
+                    if peer in self.peers():
+                        self._deliver_to(peer, self._pack([message]))
             except Exception:
                 logger.exception("could not send events to other processes")
 
@@ -183,19 +189,23 @@ class SocketEventBridge:
             self._backlog.pop(gone, None)
             self._behind.discard(gone)
         for peer in sorted(peers):
-            since, pending = self._backlog.pop(peer, (time.monotonic(), []))
-            if peer in self._behind and datagrams:
-                pending.append(self._encode([{"k": KIND_WAKE_ALL}]))
-                self._behind.discard(peer)
-            pending.extend(datagrams)
-            outcome = self._send_in_order(peer, pending)
-            if outcome == "stale":
-                stale = True
-            elif pending:
-                self._keep_backlog(peer, since, pending)
+            stale = not self._deliver_to(peer, datagrams) or stale
         if stale:
             # Someone died: look again, in case we missed a newcomer too.
             self._refresh_peers()
+
+    def _deliver_to(self, peer: str, datagrams: list[bytes]) -> bool:
+        """Send to one peer after its backlog, keeping what does not fit; False if the peer is gone."""
+        since, pending = self._backlog.pop(peer, (time.monotonic(), []))
+        if peer in self._behind and datagrams:
+            pending.append(self._encode([{"k": KIND_WAKE_ALL}]))
+            self._behind.discard(peer)
+        pending.extend(datagrams)
+        if self._send_in_order(peer, pending) == "stale":
+            return False
+        if pending:
+            self._keep_backlog(peer, since, pending)
+        return True
 
     def _send_in_order(self, peer: str, pending: list[bytes]) -> str:
         """Send from the front of `pending` until done or the peer's queue is full; 'stale' if it is gone."""
@@ -309,9 +319,13 @@ class SocketEventBridge:
 
     def _greeted_by(self, name: str) -> None:
         name = _plain_name(name)
-        if name != self.name:
-            with self._peers_lock:
-                self._peers.add(name)
+        if name == self.name:
+            return
+        with self._peers_lock:
+            self._peers.add(name)
+        # A wake-up we sent before hearing of the newcomer never reached it: let its waiting
+        # agents look at the database once more, so none waits for its long-poll to run out.
+        self._enqueue({"k": KIND_WAKE_ALL, "to": name})
 
 
 def _plain_name(name: str) -> str:

@@ -111,6 +111,17 @@ def test_the_newcomer_is_known_to_the_process_that_started_first(start):
         assert listener.get(timeout=2).name == "devices"
 
 
+def test_a_newcomer_is_told_to_look_at_every_queue_once(start, folder):
+    _, bridge = start()
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as newcomer:
+        newcomer.bind(os.path.join(folder, "4242-newcomer.sock"))
+        newcomer.settimeout(2)
+        newcomer.sendto(json.dumps([{"k": "hello", "p": "4242-newcomer.sock"}]).encode(), bridge.path)
+        # Wake-ups sent before the hello arrived never reached it: its agents must look again.
+        assert json.loads(newcomer.recv(65536)) == [{"k": "all"}]
+    assert "4242-newcomer.sock" in bridge.peers()
+
+
 def test_a_dead_peers_socket_is_removed_and_the_others_still_hear(start, folder):
     left_behind = dead_peer(folder, "999998-deadbeef.sock")
     (first, first_bridge), (second, second_bridge) = start(), start()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -32,11 +33,10 @@ def sqlite_file(tmp_path_factory):
     return tmp_path_factory.mktemp("workers") / "homerelay.db"
 
 
-@pytest.fixture(scope="module")
-def two_workers(sqlite_file):
-    """One `homerelay serve --workers 2` on a SQLite file, limits on, behind one trusted proxy."""
+def start_workers(sqlite_file, log_name: str = "serve.log") -> ServerProcess:
+    """`homerelay serve --workers 2` on a SQLite file, limits on, behind one trusted proxy; both joined."""
     port = free_port()
-    log = sqlite_file.parent / "serve.log"
+    log = sqlite_file.parent / log_name
     env = {
         **os.environ,
         "HOMERELAY_LIMITS": "on",
@@ -52,28 +52,49 @@ def two_workers(sqlite_file):
         )
     server = ServerProcess(f"http://127.0.0.1:{port}", process, log)
     wait_until_up(server)
-    folder = f"{sqlite_file}.events"
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and len(os.listdir(folder)) < 2:
+    assert wait_for(lambda: len(worker_sockets(sqlite_file)) == 2), log.read_text()  # both workers joined
+    return server
+
+
+def worker_sockets(sqlite_file) -> list[str]:
+    """The event sockets in the database's folder, one per worker (named `<pid>-<random>.sock`)."""
+    return sorted(os.listdir(f"{sqlite_file}.events"))
+
+
+def wait_for(condition, timeout: float = 10) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if condition():
+                return True
+        except FileNotFoundError:
+            pass
         time.sleep(0.05)
-    assert len(os.listdir(folder)) == 2, log.read_text()  # both workers joined
+    return condition()
+
+
+@pytest.fixture(scope="module")
+def two_workers(sqlite_file):
+    """The module's server: two workers on one SQLite file."""
+    server = start_workers(sqlite_file)
     yield server
     server.stop()
-    assert os.listdir(folder) == []  # each worker removed its socket on the way out
+    assert worker_sockets(sqlite_file) == []  # each worker removed its socket on the way out
+
+
+def make_home(sqlite_file, name: str = "flat") -> HomeTokens:
+    """A new home (fresh tokens, so rate limits start afresh) in a SQLite file."""
+    db = Database(f"sqlite:///{sqlite_file}")
+    try:
+        return create_home(db, name)
+    finally:
+        db.dispose()
 
 
 @pytest.fixture
 def new_home(sqlite_file):
-    """A new home (fresh tokens, so rate limits start afresh) in the workers' database."""
-
-    def make(name: str = "flat") -> HomeTokens:
-        db = Database(f"sqlite:///{sqlite_file}")
-        try:
-            return create_home(db, name)
-        finally:
-            db.dispose()
-
-    return make
+    """A new home in the module's workers' database."""
+    return lambda name="flat": make_home(sqlite_file, name)
 
 
 def post_command(server, tokens, text: str) -> dict:
@@ -176,3 +197,36 @@ def test_a_tokens_rate_limit_is_shared_by_the_workers(two_workers, new_home):
     # "200 per minute" in all: each worker counting alone would have allowed 200 of its own.
     assert statuses.count(200) == 200
     assert statuses[200:] == [429] * 10
+
+
+def test_a_killed_worker_is_replaced_and_wake_ups_still_cross(tmp_path):
+    sqlite_file = tmp_path / "homerelay.db"
+    server = start_workers(sqlite_file, "restart.log")
+    try:
+        tokens = make_home(sqlite_file)
+        killed = worker_sockets(sqlite_file)[0]
+        os.kill(int(killed.split("-")[0]), signal.SIGKILL)  # no chance to remove its socket
+        # gunicorn starts another worker; its hello finds the dead socket refused and removes it.
+        assert wait_for(lambda: len(worker_sockets(sqlite_file)) == 2 and killed not in worker_sockets(sqlite_file)), \
+            server.log.read_text()
+        for i in range(10):
+            received = {}
+
+            def agent():
+                response = requests.get(f"{server.url}/api/v1/agent/next?wait={LONG_POLL_WAIT}",
+                                        headers=bearer(tokens.agent_token), timeout=LONG_POLL_WAIT + 5)
+                received["at"], received["command"] = time.monotonic(), response.json()
+
+            thread = threading.Thread(target=agent)
+            thread.start()
+            time.sleep(0.1)
+            command = post_command(server, tokens, "turn on the kitchen light")
+            answered_at = time.monotonic()
+            thread.join(timeout=LONG_POLL_WAIT + 5)
+            assert received["command"]["id"] == command["id"]
+            assert received["at"] - answered_at < CROSS_PROCESS_WAKE_SECONDS
+            acked = requests.post(f"{server.url}/api/v1/commands/{command['id']}/ack", json={"status": "done"},
+                                  headers=bearer(tokens.agent_token), timeout=5)
+            assert acked.status_code == 200
+    finally:
+        server.stop()
