@@ -16,6 +16,7 @@ from homerelay.agent.devices import HouseDevices
 from homerelay.agent.executor import Executor
 from homerelay.agent.memory import CommandMemory
 from homerelay.agent.pins import choose_pin_factory
+from homerelay.agent.reading_buffer import ReadingBuffer
 from homerelay.agent.readings import ReadingUploader
 from homerelay.agent.reporter import StateReporter
 from homerelay.agent.sensor import DHT11Sensor, SimulatedSensor, open_dht11
@@ -32,7 +33,7 @@ EARLY_ANSWER_SLACK = 1.0
 
 
 def memory_scope(settings: AgentSettings) -> str:
-    """Names the server and home (by a hash of the token) that command ids belong to."""
+    """Names the server and home (by a hash of the token) of command ids and kept readings."""
     digest = hashlib.sha256(f"{settings.base_url}\n{settings.token}".encode()).hexdigest()
     return digest[:16]
 
@@ -103,11 +104,14 @@ class Agent:
                 interval = self.settings.reading_interval or (
                     self.house.sensor.interval if self.house.sensor else const.READING_INTERVAL_SECONDS
                 )
+                # Readings buffered before a restart are loaded here and go up with the first flush.
+                buffer = ReadingBuffer(self.settings.readings_file, self.settings.reading_buffer,
+                                       scope=memory_scope(self.settings))
                 self.uploader = ReadingUploader(
                     sensor, readings_client, self.stop_event,
                     interval=interval,
-                    buffer_size=self.settings.reading_buffer,
                     batch_max=self.settings.reading_batch_max,
+                    buffer=buffer,
                 )
                 self.uploader.start()
             return self._loop(client)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import deque
 
+from homerelay.agent.reading_buffer import ReadingBuffer
 from homerelay.agent.sensor import plausible
 from homerelay.errors import AuthError, RequestRejectedError, ServerUnavailableError
 
@@ -17,17 +17,20 @@ class ReadingUploader:
     """Reads the sensor on a fixed schedule in its own thread and uploads what it reads."""
 
     def __init__(self, sensor, client, stop: threading.Event, *, interval: float = 10.0,
-                 buffer_size: int = 2000, batch_max: int = 500, clock=time.monotonic):
+                 buffer_size: int = 2000, batch_max: int = 500, clock=time.monotonic,
+                 buffer: ReadingBuffer | None = None):
         self.sensor = sensor
         self.client = client
         self.interval = interval
         self.batch_max = batch_max
-        # Oldest readings are dropped first when an outage outlasts the buffer.
-        self.buffer: deque = deque(maxlen=buffer_size)
+        # Oldest readings are dropped first when an outage outlasts the buffer. Without a file
+        # (tests, tools) the buffer lives in memory only.
+        self.buffer = buffer if buffer is not None else ReadingBuffer(None, buffer_size)
         self._stop = stop
         self._clock = clock
         self._thread: threading.Thread | None = None
         self._offline = False
+        self._fresh = None  # the reading taken by this tick, the only one that may go without a time
         self.sent = 0
 
     def start(self) -> None:
@@ -54,10 +57,14 @@ class ReadingUploader:
             if next_at < now:  # fell behind (e.g. a long outage timeout): skip, don't burst
                 next_at = now + self.interval
             self._stop.wait(next_at - now)
+        if self._offline:
+            # A reading taken just as the agent was asked to stop was never offered to the server.
+            self.buffer.save()
 
     def tick(self) -> None:
         """Take one reading and upload everything buffered."""
         reading = self.sensor.read()
+        self._fresh = None
         if reading is None:
             logger.info("No reading this time (sensor gave none)")
         elif not plausible(reading.temperature, reading.humidity):
@@ -66,23 +73,28 @@ class ReadingUploader:
             logger.warning("Dropping an impossible reading: %s °C, %s %%", reading.temperature, reading.humidity)
         else:
             self.buffer.append(reading)
+            self._fresh = reading
         self.flush()
 
     def flush(self) -> None:
         """Upload buffered readings: a single fresh one as is, a backlog as batches with times."""
         while self.buffer and not self._stop.is_set():
-            if len(self.buffer) == 1:
+            if len(self.buffer) == 1 and self.buffer[0] is self._fresh:
+                # Taken just now: the server stamps it, so a Pi clock not yet set does not matter.
                 reading = self.buffer[0]
                 body, count = {"temperature": reading.temperature, "humidity": reading.humidity}, 1
             else:
-                count = min(len(self.buffer), self.batch_max)
-                body = [self.buffer[i].to_dict() for i in range(count)]
+                # A backlog (possibly loaded after a restart) keeps the times it was taken at.
+                batch = self.buffer.oldest(self.batch_max)
+                body, count = [reading.to_dict() for reading in batch], len(batch)
             try:
                 self.client.post_readings(body)
             except ServerUnavailableError as error:
                 if not self._offline:
                     logger.warning("Keeping readings until the server is back: %s", error)
                 self._offline = True
+                # Only now is anything written: an agent restart during the outage keeps them.
+                self.buffer.save()
                 return
             except RequestRejectedError as error:
                 # The server will never take these; keeping them would block every later one.
@@ -96,5 +108,4 @@ class ReadingUploader:
                     logger.info("Sent %d buffered reading(s)", count)
                 self._offline = False
                 self.sent += count
-            for _ in range(count):
-                self.buffer.popleft()
+            self.buffer.drop(count)

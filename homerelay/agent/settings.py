@@ -43,6 +43,14 @@ class AgentSettings:
     remembered_commands: int = 500
 
     @property
+    def readings_file(self) -> Path | None:
+        """The file of readings kept while the server is away: beside the state file (None: none)."""
+        if self.state_file is None:
+            return None
+        state_file = Path(self.state_file)
+        return state_file.with_name(f"{state_file.stem}.readings.jsonl")
+
+    @property
     def base_url(self) -> str:
         """The server address without a trailing slash."""
         return self.server.rstrip("/")
