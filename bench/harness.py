@@ -138,6 +138,7 @@ class Server:
     process: subprocess.Popen | None = None
     app_token: str = ""
     agent_token: str = ""
+    workers: int = 1
 
     @property
     def url(self) -> str:
@@ -155,7 +156,8 @@ class Server:
         self.app_token, self.agent_token = _create_home(self.database_url)
         log = open(self.workdir / "server.log", "ab")  # noqa: SIM115 - closed with the process
         self.process = subprocess.Popen(
-            _homerelay("serve", "--host", HOST, "--port", str(self.port), "--db", self.database_url),
+            _homerelay("serve", "--host", HOST, "--port", str(self.port), "--db", self.database_url,
+                       "--workers", str(self.workers)),
             env=bench_env(), stdout=log, stderr=subprocess.STDOUT,
         )
         log.close()
@@ -164,10 +166,12 @@ class Server:
 
     def worker_pid(self) -> int | None:
         """The gunicorn worker that serves requests (the child of the arbiter)."""
-        if self.process is None:
-            return None
-        workers = children(self.process.pid)
+        workers = self.worker_pids()
         return workers[0] if workers else None
+
+    def worker_pids(self) -> list[int]:
+        """Every gunicorn worker (the children of the arbiter)."""
+        return children(self.process.pid) if self.process is not None else []
 
     def stop(self) -> None:
         """Stop the server at once (SIGINT: gunicorn's quick shutdown, open long-polls dropped)."""
@@ -224,33 +228,63 @@ class AgentProcess:
 
 
 @dataclass
-class OneSlotProcess:
-    """The one-slot relay (bench.oneslot) under Flask's threaded development server."""
+class ComparedServer:
+    """A server to compare homerelay with, started from this repository as a subprocess."""
 
     port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
+    health_path = "/"
 
     @property
     def url(self) -> str:
-        """Base URL of the relay."""
+        """Base URL of the server."""
         return f"http://{HOST}:{self.port}"
 
-    def start(self) -> "OneSlotProcess":
+    def command(self) -> list[str]:
+        """The command line that serves on `self.port`."""
+        raise NotImplementedError
+
+    def start(self):
         """Start it and wait until it answers."""
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "bench.oneslot", "--port", str(self.port)],
-            env=bench_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            self.command(), env=bench_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             cwd=Path(__file__).resolve().parent.parent,
         )
-        wait_until_up(f"{self.url}/get_command", self.process)
+        wait_until_up(f"{self.url}{self.health_path}", self.process)
         return self
 
     def stop(self) -> None:
-        """Stop it."""
-        stop(self.process)
+        """Stop it (SIGINT: gunicorn's quick shutdown; Flask's server stops on it too)."""
+        stop(self.process, signal.SIGINT)
 
-    def __enter__(self) -> "OneSlotProcess":
+    def __enter__(self):
         return self.start()
 
     def __exit__(self, *exc_info) -> None:
         self.stop()
+
+
+class FloorProcess(ComparedServer):
+    """`bench.floor` (Flask answering a constant) under gunicorn with one gevent worker."""
+
+    health_path = "/healthz"
+
+    def command(self) -> list[str]:
+        """gunicorn as `homerelay serve` runs it: one gevent worker."""
+        return [sys.executable, "-m", "gunicorn", "--worker-class", "gevent", "--workers", "1",
+                "--worker-connections", "1000", "--bind", f"{HOST}:{self.port}", "--log-level", "warning",
+                "bench.floor:app"]
+
+    def worker_pids(self) -> list[int]:
+        """The gunicorn worker."""
+        return children(self.process.pid) if self.process is not None else []
+
+
+class OneSlotProcess(ComparedServer):
+    """The one-slot relay (bench.oneslot) under Flask's threaded development server."""
+
+    health_path = "/get_command"
+
+    def command(self) -> list[str]:
+        """The one-slot relay's own `main`."""
+        return [sys.executable, "-m", "bench.oneslot", "--port", str(self.port)]

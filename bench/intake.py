@@ -10,12 +10,13 @@ import subprocess
 import tempfile
 import threading
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
 import requests
 
-from bench.harness import OneSlotProcess, Server, client_session, cpu_seconds, rss_mb
+from bench.harness import FloorProcess, OneSlotProcess, Server, client_session, cpu_seconds, rss_mb
 
 logger = logging.getLogger(__name__)
 
@@ -55,22 +56,29 @@ class Target:
     headers: dict
     bodies: tuple[bytes, ...]
     accepted: int
-    pid: int | None = None   # the process that serves the requests, for its CPU time
+    pids: tuple[int, ...] = ()   # the processes that serve the requests, for their CPU time
 
 
 def homerelay_target(server: Server) -> Target:
     """`POST /api/v1/commands` with the app token."""
+    name = "homerelay" if server.workers == 1 else f"homerelay x{server.workers}"
     return Target(
-        "homerelay", f"{server.url}/api/v1/commands",
+        name, f"{server.url}/api/v1/commands",
         {"Authorization": f"Bearer {server.app_token}", "Content-Type": "application/json"},
-        tuple(json.dumps({"text": text}).encode() for text in TEXTS), 201, server.worker_pid(),
+        tuple(json.dumps({"text": text}).encode() for text in TEXTS), 201, tuple(server.worker_pids()),
     )
 
 
 def oneslot_target(relay: OneSlotProcess) -> Target:
     """`POST /set_command` with the raw text, as the original app sent it."""
     return Target("one-slot", f"{relay.url}/set_command", {"Content-Type": "text/plain"},
-                  tuple(text.encode() for text in TEXTS), 200, relay.process.pid)
+                  tuple(text.encode() for text in TEXTS), 200, (relay.process.pid,))
+
+
+def floor_target(floor: FloorProcess) -> Target:
+    """The same request as homerelay's, to a Flask app that only answers (see `bench.floor`)."""
+    return Target("floor", f"{floor.url}/api/v1/commands", {"Content-Type": "application/json"},
+                  tuple(json.dumps({"text": text}).encode() for text in TEXTS), 201, tuple(floor.worker_pids()))
 
 
 def python_client(target: Target, threads: int, seconds: float) -> Rate:
@@ -111,7 +119,7 @@ def python_client(target: Target, threads: int, seconds: float) -> Rate:
 
 
 def _cpu(target: Target) -> float:
-    return (cpu_seconds(target.pid) or 0.0) if target.pid else 0.0
+    return sum(cpu_seconds(pid) or 0.0 for pid in target.pids)
 
 
 def _per_request(seconds: float, requests_done: int) -> float | None:
@@ -156,23 +164,31 @@ def _lua_string(text: str) -> str:
 
 
 def run(workdir: Path, seconds: float = 10.0, threads: int = 4, connections: int = 8,
-        use_wrk: bool | None = None, rounds: int = 3) -> dict:
-    """Measure both relays side by side; returns the rates and the homerelay worker's memory.
+        use_wrk: bool | None = None, rounds: int = 3, workers: int = 1) -> dict:
+    """Measure the relays side by side; returns the rates and the homerelay worker's memory.
 
-    Each client's `seconds` are split into `rounds` that alternate between the two relays, so
-    a change of load on the machine (other processes) touches both alike.
+    Besides homerelay as `homerelay serve` runs by default (one worker) and the one-slot relay,
+    it measures homerelay with `workers` processes when that is more than one, and the floor
+    (`bench.floor`). Each client's `seconds` are split into `rounds` that alternate between the
+    targets, so a change of load on the machine (other processes) touches all alike.
     """
     use_wrk = wrk_available() if use_wrk is None else use_wrk
     rates: list[Rate] = []
-    with OneSlotProcess() as relay, Server(workdir / "intake") as server:
-        targets = (oneslot_target(relay), homerelay_target(server))
+    with ExitStack() as running:
+        relay = running.enter_context(OneSlotProcess())
+        server = running.enter_context(Server(workdir / "intake"))
+        targets = [oneslot_target(relay), homerelay_target(server)]
+        if workers > 1:
+            several = running.enter_context(Server(workdir / "intake-workers", workers=workers))
+            targets.append(homerelay_target(several))
+        targets.append(floor_target(running.enter_context(FloorProcess())))
         for target in targets:
             python_client(target, threads, min(WARMUP_SECONDS, seconds))
         clients = [("python", lambda target, span: python_client(target, threads, span))]
         if use_wrk:
             clients.append(("wrk", lambda target, span: wrk_client(target, connections, span)))
         for name, measure in clients:
-            logger.info("intake: both relays with the %s client, %.0f s each", name, seconds)
+            logger.info("intake: every target with the %s client, %.0f s each", name, seconds)
             measured: dict[str, list[Rate]] = {target.name: [] for target in targets}
             for _ in range(rounds):
                 for target in targets:
@@ -181,7 +197,7 @@ def run(workdir: Path, seconds: float = 10.0, threads: int = 4, connections: int
         worker = server.worker_pid()
         worker_rss = rss_mb(worker) if worker else None
     return {"rates": rates, "server_worker_rss_mb": worker_rss, "threads": threads,
-            "connections": connections, "rounds": rounds}
+            "connections": connections, "rounds": rounds, "workers": workers}
 
 
 def _combine(parts: list[Rate]) -> Rate:
@@ -200,18 +216,23 @@ def _combine(parts: list[Rate]) -> Rate:
 
 def format_table(result: dict) -> str:
     """The rates as a fixed-width table, with homerelay's ratio to the one-slot relay."""
-    header = (f"{'client':<7} {'relay':<10} {'requests':>9} {'errors':>7} {'req/s':>8} "
+    header = (f"{'client':<7} {'relay':<13} {'requests':>9} {'errors':>7} {'req/s':>8} "
               f"{'server CPU ms/req':>18} {'client CPU ms/req':>18}")
     lines = [header, "-" * len(header)]
     for rate in result["rates"]:
         lines.append(
-            f"{rate.client:<7} {rate.target:<10} {rate.requests:>9} {rate.errors:>7} {rate.per_second:>8.0f} "
+            f"{rate.client:<7} {rate.target:<13} {rate.requests:>9} {rate.errors:>7} {rate.per_second:>8.0f} "
             f"{_ms(rate.server_cpu_ms):>18} {_ms(rate.client_cpu_ms):>18}"
         )
     for client in dict.fromkeys(rate.client for rate in result["rates"]):
-        value = ratio(result["rates"], client)
-        if value is not None:
-            lines.append(f"homerelay / one-slot with the {client} client: {value:.2f}x (target >= 2x)")
+        for target in homerelay_names(result["rates"]):
+            value = ratio(result["rates"], client, target)
+            if value is not None:
+                lines.append(f"{target} / one-slot with the {client} client: {value:.2f}x (target >= 2x)")
+        floor = ratio(result["rates"], client, "floor")
+        if floor is not None:
+            lines.append(f"floor / one-slot with the {client} client: {floor:.2f}x "
+                         "(Flask on the same server answering a constant: no relay can beat it)")
     return "\n".join(lines)
 
 
@@ -219,9 +240,14 @@ def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}"
 
 
-def ratio(rates: list[Rate], client: str) -> float | None:
-    """homerelay's rate over the one-slot relay's, for one client."""
+def homerelay_names(rates: list[Rate]) -> list[str]:
+    """The homerelay targets measured (one worker, and several if asked)."""
+    return list(dict.fromkeys(rate.target for rate in rates if rate.target.startswith("homerelay")))
+
+
+def ratio(rates: list[Rate], client: str, target: str = "homerelay") -> float | None:
+    """A target's rate over the one-slot relay's, for one client."""
     by_target = {rate.target: rate.per_second for rate in rates if rate.client == client}
-    if not by_target.get("one-slot") or "homerelay" not in by_target:
+    if not by_target.get("one-slot") or target not in by_target:
         return None
-    return by_target["homerelay"] / by_target["one-slot"]
+    return by_target[target] / by_target["one-slot"]

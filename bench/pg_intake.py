@@ -14,7 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.harness import HOST, bench_env, free_port, stop, wait_until_up
+from bench.harness import HOST, bench_env, children, free_port, stop, wait_until_up
 from bench.intake import TEXTS, Target, python_client, wrk_available, wrk_client
 
 PROCESS_COUNTS = (1, 2, 4)
@@ -51,7 +51,7 @@ def measure(database_url: str, processes: int, seconds: float, connections: int,
         target = Target(
             "homerelay-postgresql", f"{url}/api/v1/commands",
             {"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-            tuple(json.dumps({"text": text}).encode() for text in TEXTS), 201,
+            tuple(json.dumps({"text": text}).encode() for text in TEXTS), 201, tuple(children(server.pid)),
         )
         # Warm every worker up (imports, pools, first parse) before counting.
         python_client(target, threads=processes * 2, seconds=1.0)
