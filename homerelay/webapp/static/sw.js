@@ -1,7 +1,8 @@
 // Service worker: keeps the app shell for offline use. The API is never cached: its requests
-// are not even looked at, so live state always comes from the server or not at all.
+// are not even looked at, so live state always comes from the server or not at all (the page
+// keeps its own last known state, marked as such: js/last_known.js).
 
-const CACHE = "homerelay-shell-v1";
+const CACHE = "homerelay-shell-v2";
 const SHELL = [
   "/",
   "/manifest.webmanifest",
@@ -11,6 +12,7 @@ const SHELL = [
   "/assets/js/auth.js",
   "/assets/js/chart.js",
   "/assets/js/dom.js",
+  "/assets/js/last_known.js",
   "/assets/js/live.js",
   "/assets/js/screens/automation.js",
   "/assets/js/screens/command.js",

@@ -1,8 +1,10 @@
-// The web app's entry point: sign-in, screens, live updates, offline banner, service worker.
+// The web app's entry point: sign-in, screens, live updates, offline banner, last known state,
+// service worker.
 
 import * as api from "./api.js";
 import * as auth from "./auth.js";
-import { byId, say } from "./dom.js";
+import { byId, knownTime, say } from "./dom.js";
+import * as lastKnown from "./last_known.js";
 import { LiveFeed } from "./live.js";
 import * as automation from "./screens/automation.js";
 import * as command from "./screens/command.js";
@@ -11,9 +13,17 @@ import * as devices from "./screens/devices.js";
 
 const SCREENS = ["command", "dashboard", "devices", "automation"];
 const LIVE_LABELS = { connecting: "Connecting…", live: "Live", down: "Retrying…" };
+// Restore order matters: the Automation screen offers the devices the Devices screen holds.
+const PARTS = { command, devices, dashboard, automation };
+const SAVE_DELAY_MS = 1000; // events come in bursts: keep the state once they settle
 
 let feed = null;
 let liveState = "connecting";
+let homeToken = ""; // the token whose home the screens (and the last-known store) hold
+let lastContact = null; // Date: when the server last gave fresh state
+let knownAt = null; // Date: the screens show what was known then, not live state (null: live)
+let reachable = true; // false from a failed attempt to reach the server until it answers again
+let saveTimer = null;
 
 function paintLive() {
   const live = byId("live");
@@ -50,30 +60,126 @@ function showSignedIn(signedIn) {
 
 // ---- state --------------------------------------------------------------------------------
 
+/** No answer, or a proxy's 5xx while the server is away: the home is out of reach, not wrong. */
+function isUnreachable(error) {
+  return error instanceof api.ApiError && (error.status === 0 || error.status >= 500);
+}
+
 /** Fetch everything the screens show; each part fails on its own. */
 async function refreshAll() {
   const parts = [command.refresh(), devices.refresh(), dashboard.refresh(), automation.refresh()];
   const results = await Promise.allSettled(parts);
-  const failure = results.find((result) => result.status === "rejected");
-  if (failure && failure.reason.status !== 401) {
-    console.warn("homerelay: refresh failed", failure.reason);
+  const failures = results.filter((result) => result.status === "rejected").map((result) => result.reason);
+  if (failures.some(isUnreachable)) {
+    stopLive();
+    lostContact();
+  } else if (!failures.some((error) => error && error.status === 401)) {
+    freshAgain();
   }
+  if (failures.length && failures[0].status !== 401) console.warn("homerelay: refresh failed", failures[0]);
   return results;
+}
+
+// ---- last known state ---------------------------------------------------------------------
+
+/** Make the screens hold `token`'s home, filled at once with what was kept of it, if anything. */
+function openHome(token) {
+  if (token === homeToken) return;
+  closeHome();
+  homeToken = token;
+  const known = lastKnown.load(token);
+  if (!known) {
+    lastKnown.forget(); // another home's record must not outlive the switch
+    return;
+  }
+  try {
+    for (const [name, screen] of Object.entries(PARTS)) screen.restore(known.parts[name]);
+  } catch (error) {
+    // A record the screens cannot read is worth less than an empty screen that is honest.
+    console.warn("homerelay: last known state dropped", error);
+    lastKnown.forget();
+    closeHome();
+    homeToken = token;
+    return;
+  }
+  lastContact = known.at;
+  knownAt = known.at;
+}
+
+/** Empty the screens and stop following the home (sign-out, or another home signs in). */
+function closeHome() {
+  if (feed) feed.stop(); // a late event from the old home must not land on the new one's screens
+  feed = null;
+  clearTimeout(saveTimer);
+  for (const screen of Object.values(PARTS)) screen.reset();
+  homeToken = "";
+  lastContact = null;
+  knownAt = null;
+  reachable = true;
+}
+
+/** Live up to this moment: keep the state now (the page is going away or to the background). */
+function keepNow() {
+  lastContact = new Date();
+  saveNow();
+}
+
+function saveNow() {
+  clearTimeout(saveTimer);
+  if (!homeToken || !lastContact) return;
+  const parts = {};
+  for (const [name, screen] of Object.entries(PARTS)) parts[name] = screen.snapshot();
+  lastKnown.save(homeToken, lastContact, parts);
+}
+
+/** Fresh state came from the server: note when, and keep it once the burst settles. */
+function heard() {
+  lastContact = new Date();
+  clearTimeout(saveTimer);
+  saveTimer = setTimeout(saveNow, SAVE_DELAY_MS);
+}
+
+/** The screens stop being live: from now on they show what was known at the last contact. */
+function stopLive() {
+  if (knownAt) return;
+  if (liveState === "live") heard(); // live until this moment, so that is when it was known
+  knownAt = lastContact;
+}
+
+/** The server could not be reached (the marks show until fresh state arrives). */
+function lostContact() {
+  reachable = false;
+  paintMarks();
+}
+
+/** Everything was fetched again: fresh state replaced what was known, and the marks go. */
+function freshAgain() {
+  reachable = true;
+  knownAt = null;
+  heard();
+  paintMarks();
 }
 
 function startLive(token) {
   if (feed) feed.stop();
+  const fresh = (handler) => (data) => {
+    handler(data);
+    heard();
+  };
   feed = new LiveFeed(
     token,
     {
-      command: command.upsert,
-      reading: dashboard.update,
-      devices: devices.update,
-      automation: automation.update,
+      command: fresh(command.upsert),
+      reading: fresh(dashboard.update),
+      devices: fresh(devices.update),
+      automation: fresh(automation.update),
       onReconnect: refreshAll,
       onState: (state) => {
+        if (state === "down") stopLive(); // before liveState changes: it asks whether we were live
         liveState = state;
-        paintLive();
+        if (state === "down") lostContact();
+        else if (state === "live") reachable = true;
+        paintMarks();
       },
     },
     checkToken,
@@ -96,10 +202,14 @@ async function checkToken() {
 async function signIn(token, { fromForm = false } = {}) {
   const message = byId("signin-error");
   say(message, "");
+  openHome(token);
+  // What was kept of this home shows at once, marked, while the server is asked (maybe slowly).
+  if (knownAt) showSignedIn(true);
+  paintMarks();
   try {
     await api.request("GET", "/devices", undefined, token);
   } catch (error) {
-    const unreachable = error.status === 0 || error.status >= 500;
+    const unreachable = isUnreachable(error);
     if (error.status === 401) {
       auth.forget();
       say(message, "That token was not accepted. Check it, or ask for a new sign-in link.", "error");
@@ -111,9 +221,12 @@ async function signIn(token, { fromForm = false } = {}) {
     // Offline or the server is down: a link or a stored token is used anyway, to show what we
     // can and to reconnect when the server is back. Anything else waits for the form.
     if (!unreachable || fromForm) {
+      if (homeToken === token) closeHome(); // kept for a later try; not shown behind the form
       showSignedIn(false);
+      paintMarks();
       return false;
     }
+    lostContact();
   }
   auth.store(token);
   showSignedIn(true);
@@ -123,20 +236,38 @@ async function signIn(token, { fromForm = false } = {}) {
 }
 
 function signOut(reason = "") {
-  if (feed) feed.stop();
-  feed = null;
   auth.forget();
-  for (const screen of [command, devices, dashboard, automation]) screen.reset();
+  lastKnown.forget();
+  closeHome();
   showSignedIn(false);
+  paintMarks();
   say(byId("signin-error"), reason, reason ? "error" : "");
   byId("token-input").focus();
 }
 
 // ---- offline --------------------------------------------------------------------------------
 
-function paintOnline() {
-  byId("offline-banner").hidden = navigator.onLine;
-  document.body.classList.toggle("is-offline", !navigator.onLine);
+function bannerText(offline) {
+  const why = offline ? "You are offline" : reachable ? "Updating" : "The server cannot be reached";
+  if (knownAt) return `${why} — showing what was known at ${knownTime(knownAt)}.`;
+  return `${why}. Commands cannot be sent until the connection is back.`;
+}
+
+function readOnlyText() {
+  const until = "Switching waits until the server answers again.";
+  return knownAt ? `These are the states known at ${knownTime(knownAt)}, not live. ${until}` : until;
+}
+
+/** The offline banner, the "last known" marks and the switches follow the connection. */
+function paintMarks() {
+  const offline = !navigator.onLine;
+  const away = Boolean(homeToken) && (!reachable || knownAt !== null);
+  const banner = byId("offline-banner");
+  banner.hidden = !(offline || away);
+  banner.textContent = bannerText(offline);
+  document.body.classList.toggle("is-offline", offline || !reachable);
+  document.body.classList.toggle("is-known", knownAt !== null);
+  devices.setReadOnly(homeToken && (offline || away) ? readOnlyText() : "");
   paintLive();
 }
 
@@ -169,14 +300,24 @@ function setUp() {
     else if (auth.token()) showScreen(screenFromHash());
   });
   window.addEventListener("online", () => {
-    paintOnline();
+    paintMarks();
     if (feed) feed.reconnectNow();
+    // A stream that stayed open through the outage brings no re-fetch of its own.
+    if (knownAt && liveState === "live") refreshAll();
   });
-  window.addEventListener("offline", paintOnline);
+  window.addEventListener("offline", () => {
+    stopLive();
+    paintMarks();
+  });
   document.addEventListener("visibilitychange", () => {
     if (document.visibilityState === "visible" && feed) feed.reconnectNow();
+    if (document.visibilityState === "hidden" && liveState === "live" && !knownAt) keepNow();
   });
-  paintOnline();
+  // Leaving or reloading the page: keep what is on it, as known now.
+  window.addEventListener("pagehide", () => {
+    if (liveState === "live" && !knownAt) keepNow();
+  });
+  paintMarks();
   registerServiceWorker();
 
   const token = auth.takeTokenFromUrl() || auth.token();

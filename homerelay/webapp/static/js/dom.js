@@ -82,6 +82,13 @@ export function clockTime(date) {
   return date ? date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) : "";
 }
 
+/** "14:05" today, "27 Nov, 14:05" on another day: when something was last known. */
+export function knownTime(date, now = new Date()) {
+  if (!date) return "";
+  if (date.toDateString() === now.toDateString()) return clockTime(date);
+  return `${date.toLocaleDateString([], { day: "numeric", month: "short" })}, ${clockTime(date)}`;
+}
+
 /** Show a message in a status/alert element (empty text hides it). */
 export function say(node, text, kind = "") {
   node.textContent = text || "";

@@ -113,6 +113,16 @@ export async function refresh() {
   }
 }
 
+/** The rule as last described, for the last-known store (null: none yet). */
+export function snapshot() {
+  return rule;
+}
+
+/** Show a snapshot again (start, before the server answers). */
+export function restore(data) {
+  if (data && typeof data === "object") update(data);
+}
+
 /** Forget everything (sign out). */
 export function reset() {
   rule = null;

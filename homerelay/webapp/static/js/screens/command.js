@@ -78,6 +78,20 @@ export async function refresh() {
   render();
 }
 
+/** The recent commands as the server had them, for the last-known store (null: not loaded yet). */
+export function snapshot() {
+  return loaded ? { commands: [...commands.values()] } : null;
+}
+
+/** Show a snapshot again (start, before the server answers). */
+export function restore(data) {
+  if (!data || !Array.isArray(data.commands)) return;
+  commands.clear();
+  for (const command of data.commands) if (command && command.id !== undefined) commands.set(command.id, command);
+  loaded = true;
+  render();
+}
+
 /** Forget everything (sign out). */
 export function reset() {
   commands.clear();

@@ -87,6 +87,26 @@ export async function refresh() {
   await loadHistory();
 }
 
+/** What the screen shows, as plain JSON for the last-known store (null: nothing loaded yet). */
+export function snapshot() {
+  if (!loaded) return null;
+  const plain = (p) => ({ at: p.at.toISOString(), temperature: p.temperature, humidity: p.humidity });
+  return { latest: latest && { ...plain(latest), stale: latest.stale }, points: points.map(plain) };
+}
+
+/** Show a snapshot again (start, before the server answers): the history as it was drawn. */
+export function restore(data) {
+  if (!data || typeof data !== "object") return;
+  const point = toPoint(data.latest);
+  latest = point ? { ...point, stale: Boolean(data.latest.stale) } : null;
+  // Not trimmed to the range: after a long time away the old curve is all there is to show.
+  points = (Array.isArray(data.points) ? data.points : []).map(toPoint).filter(Boolean);
+  loaded = true;
+  paintLatest();
+  chart.setPoints(points);
+  byId("chart-empty").hidden = points.length > 0;
+}
+
 /** Forget everything (sign out). */
 export function reset() {
   latest = null;

@@ -12,6 +12,7 @@ let layout = []; // [{room, device, kind}] from the house layout, in the house's
 let devices = []; // what the screen shows: the layout's order, reported states (null: unknown)
 let updatedAt = null;
 let loaded = false; // the states came from the server at least once
+let readOnly = ""; // why the switches cannot be used now ("": they can)
 const rows = new Map(); // "room/device" -> {input, stateText, row}
 const pending = new Map(); // "room/device" -> {target, commandId}
 const listeners = new Set();
@@ -84,6 +85,30 @@ export async function refresh() {
   update(states.value);
 }
 
+/** What the screen shows, as plain JSON for the last-known store (null: nothing loaded yet). */
+export function snapshot() {
+  if (!loaded) return null;
+  return { layout, states: { devices: reported, updated_at: updatedAt ? updatedAt.toISOString() : null } };
+}
+
+/** Show a snapshot again (start, before the server answers). */
+export function restore(data) {
+  if (!data || typeof data !== "object") return;
+  layout = (Array.isArray(data.layout) ? data.layout : []).filter((d) => d && d.room && d.device);
+  loaded = true;
+  update(data.states || {});
+}
+
+/**
+ * Turn the switches off while a tap cannot reach the home (offline, server down), with `reason`
+ * shown instead, so that a tap is not lost in silence; "" turns them back on.
+ */
+export function setReadOnly(reason) {
+  readOnly = reason;
+  say(byId("devices-readonly"), reason, "hint");
+  for (const parts of rows.values()) parts.input.disabled = Boolean(readOnly);
+}
+
 /** Forget everything (sign out). */
 export function reset() {
   pending.clear();
@@ -127,6 +152,7 @@ function build() {
         role: "switch",
         className: "switch",
         "aria-label": label,
+        disabled: Boolean(readOnly),
         onchange: (event) => toggle(device.room, device.device, event.target),
       });
       const stateText = h("span", { className: "device-state", "aria-hidden": "true" });
