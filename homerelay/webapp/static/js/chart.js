@@ -64,7 +64,8 @@ export class HistoryChart {
         width,
         height: HEIGHT,
         scales: {
-          x: { time: true },
+          // uPlot stretches a lone point over years of axis: show the half hour around it instead.
+          x: { time: true, range: (u, min, max) => (u.data[0].length === 1 ? [min - 900, min + 900] : [min, max]) },
           // At least a few degrees tall, so that a steady room does not look like a storm.
           t: { range: (u, min, max) => (min === null ? [15, 30] : [Math.floor(min - 1), Math.ceil(max + 1)]) },
           h: { range: [0, 100] },
