@@ -98,8 +98,7 @@ function openHome(token) {
     // A record the screens cannot read is worth less than an empty screen that is honest.
     console.warn("homerelay: last known state dropped", error);
     lastKnown.forget();
-    closeHome();
-    homeToken = token;
+    for (const screen of Object.values(PARTS)) screen.reset();
     return;
   }
   lastContact = known.at;
@@ -221,7 +220,7 @@ async function signIn(token, { fromForm = false } = {}) {
     // Offline or the server is down: a link or a stored token is used anyway, to show what we
     // can and to reconnect when the server is back. Anything else waits for the form.
     if (!unreachable || fromForm) {
-      if (homeToken === token) closeHome(); // kept for a later try; not shown behind the form
+      closeHome(); // what was kept stays for a later try, but is not shown behind the form
       showSignedIn(false);
       paintMarks();
       return false;
