@@ -263,7 +263,8 @@ function paintMarks() {
   const away = Boolean(homeToken) && (!reachable || knownAt !== null);
   const banner = byId("offline-banner");
   banner.hidden = !(offline || away);
-  banner.textContent = bannerText(offline);
+  const text = bannerText(offline);
+  if (banner.textContent !== text) banner.textContent = text; // a status region: no repeats
   document.body.classList.toggle("is-offline", offline || !reachable);
   document.body.classList.toggle("is-known", knownAt !== null);
   devices.setReadOnly(homeToken && (offline || away) ? readOnlyText() : "");

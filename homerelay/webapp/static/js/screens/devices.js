@@ -104,6 +104,7 @@ export function restore(data) {
  * shown instead, so that a tap is not lost in silence; "" turns them back on.
  */
 export function setReadOnly(reason) {
+  if (reason === readOnly) return; // a status region: the same words must not be announced again
   readOnly = reason;
   say(byId("devices-readonly"), reason, "hint");
   for (const parts of rows.values()) parts.input.disabled = Boolean(readOnly);
