@@ -117,9 +117,9 @@ function closeHome() {
   reachable = true;
 }
 
-/** Live up to this moment: keep the state now (the page is going away or to the background). */
+/** The page is going away or to the background: keep the state now, not after the delay. */
 function keepNow() {
-  lastContact = new Date();
+  if (liveState === "live" && !knownAt) lastContact = new Date(); // live up to this moment
   saveNow();
 }
 
@@ -311,12 +311,9 @@ function setUp() {
   });
   document.addEventListener("visibilitychange", () => {
     if (document.visibilityState === "visible" && feed) feed.reconnectNow();
-    if (document.visibilityState === "hidden" && liveState === "live" && !knownAt) keepNow();
+    if (document.visibilityState === "hidden") keepNow();
   });
-  // Leaving or reloading the page: keep what is on it, as known now.
-  window.addEventListener("pagehide", () => {
-    if (liveState === "live" && !knownAt) keepNow();
-  });
+  window.addEventListener("pagehide", keepNow);
   paintMarks();
   registerServiceWorker();
 
