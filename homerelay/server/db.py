@@ -63,6 +63,12 @@ class Database:
         self.is_sqlite = self.dialect == "sqlite"
         self.is_postgresql = self.dialect == "postgresql"
         self.engine = _create_engine(self.url, pool_size, max_overflow)
+        # `read_row`'s lone SELECT needs no transaction. SQLite: no BEGIN is sent (see the
+        # "begin" event). PostgreSQL: autocommit sends the query alone, one round trip instead
+        # of three (BEGIN, the query, and the ROLLBACK when the connection goes back to the pool).
+        self._single_reads = self.engine.execution_options(
+            **({READ_ONLY_OPTION: READ_SINGLE} if self.is_sqlite else {"isolation_level": "AUTOCOMMIT"})
+        )
         # SQLite has one writer at a time. Serialising our own transactions in-process
         # means a waiting writer never spins in SQLite's busy handler, which under gevent
         # would block the very greenlet holding the lock.
@@ -116,8 +122,7 @@ class Database:
         """The first row of one query, read without an ORM session or a transaction: for the
         lookups every request makes (sign-in, the house, the cooling rule), where those cost
         more than the query. Pass a prepared statement with `bindparam`s and `params`."""
-        with self.engine.connect() as connection:
-            connection.execution_options(**{READ_ONLY_OPTION: READ_SINGLE})
+        with self._single_reads.connect() as connection:
             return connection.execute(statement, params or {}).first()
 
     def dispose(self) -> None:

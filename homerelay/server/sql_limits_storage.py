@@ -5,11 +5,9 @@ from __future__ import annotations
 import itertools
 import logging
 import time
-from contextlib import contextmanager
-from typing import Iterator
 
 from limits.storage import MovingWindowSupport, Storage
-from sqlalchemy import BigInteger, Column, Float, Index, Integer, String, Table, delete, func, select, text
+from sqlalchemy import BigInteger, Column, Float, Index, Integer, String, Table, bindparam, delete, func, literal, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -44,6 +42,16 @@ rate_limit_counters = Table(
 )
 
 
+# The reads the throttle and the limits make on every request, prepared once.
+MOVING_WINDOW = select(func.min(rate_limit_hits.c.expires_at), func.count()).where(
+    rate_limit_hits.c.key == bindparam("key"), rate_limit_hits.c.expires_at > bindparam("now")
+)
+COUNTER = select(rate_limit_counters.c.count, rate_limit_counters.c.expires_at).where(
+    rate_limit_counters.c.key == bindparam("key")
+)
+ANSWERS = select(literal(1))
+
+
 def storage_uri_for(database_url: str) -> str:
     """The `limits` storage URI that keeps limits in this database."""
     return SCHEME_PREFIX + database_url
@@ -58,23 +66,9 @@ class SqlStorage(Storage, MovingWindowSupport):
         super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
         self.db = Database(uri[len(SCHEME_PREFIX):], pool_size=POOL_SIZE, max_overflow=MAX_OVERFLOW)
         self._acquisitions = itertools.count(1)
-        # The sign-in throttle reads a window on every request: on PostgreSQL a lone SELECT
-        # in autocommit is one round trip instead of three (BEGIN, SELECT, COMMIT).
-        self._reads = self.db.engine.execution_options(isolation_level="AUTOCOMMIT") if self.db.is_postgresql else None
         # A hit lost in a power cut costs nothing, so on SQLite its commit does not wait for the
         # disk (one sync per request otherwise); on PostgreSQL asking would cost a round trip.
         self._durable = not self.db.is_sqlite
-
-    @contextmanager
-    def _reading(self) -> Iterator:
-        if self._reads is None:
-            # SQLite: a deferred transaction reads a WAL snapshot without taking the write lock,
-            # so a throttle check never waits for another process's write.
-            with self.db.reading() as session:
-                yield session
-            return
-        with self._reads.connect() as connection:
-            yield connection
 
     @property
     def base_exceptions(self) -> type[Exception]:
@@ -106,11 +100,8 @@ class SqlStorage(Storage, MovingWindowSupport):
     def get_moving_window(self, key: str, limit: int, expiry: int) -> tuple[float, int]:
         """(start of the window: the oldest live entry, number of live entries)."""
         now = time.time()
-        hits = rate_limit_hits.c
-        with self._reading() as session:
-            oldest, taken = session.execute(
-                select(func.min(hits.expires_at), func.count()).where(hits.key == key, hits.expires_at > now)
-            ).one()
+        # One SELECT, no transaction: it never waits for a writer in another process.
+        oldest, taken = self.db.read_row(MOVING_WINDOW, {"key": key, "now": now})
         if not taken:
             return now, 0
         return oldest - expiry, taken
@@ -134,23 +125,18 @@ class SqlStorage(Storage, MovingWindowSupport):
 
     def get(self, key: str) -> int:
         """A fixed-window counter's value (0 once its window ran out)."""
-        counters = rate_limit_counters.c
-        with self._reading() as session:
-            row = session.execute(select(counters.count, counters.expires_at).where(counters.key == key)).first()
+        row = self.db.read_row(COUNTER, {"key": key})
         return row.count if row is not None and row.expires_at > time.time() else 0
 
     def get_expiry(self, key: str) -> float:
         """When a fixed-window counter's window ends (now if there is none)."""
-        counters = rate_limit_counters.c
-        with self._reading() as session:
-            expires_at = session.scalar(select(counters.expires_at).where(counters.key == key))
-        return expires_at if expires_at is not None else time.time()
+        row = self.db.read_row(COUNTER, {"key": key})
+        return row.expires_at if row is not None else time.time()
 
     def check(self) -> bool:
         """True if the database answers."""
         try:
-            with self._reading() as session:
-                session.execute(text("SELECT 1"))
+            self.db.read_row(ANSWERS)
             return True
         except SQLAlchemyError:
             logger.exception("rate-limit storage does not answer")
