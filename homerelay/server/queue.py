@@ -45,8 +45,8 @@ QUEUE_HEADS = (
     .limit(20)
     .with_for_update()
 )
-ONE_FOR_UPDATE = select(COMMANDS).where(COMMANDS.c.id == bindparam("command_id")).with_for_update()
 BY_ID = COMMANDS.c.id == bindparam("command_id")
+ONE_FOR_UPDATE = select(COMMANDS).where(BY_ID).with_for_update()
 DELIVER = update(COMMANDS).where(BY_ID).values(
     status=STATUS_DELIVERED,
     delivered_at=bindparam("now"),
