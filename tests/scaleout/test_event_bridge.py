@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-import time
 
 import pytest
 
@@ -11,6 +9,7 @@ from homerelay.server.db import Database
 from homerelay.server.events import EventHub
 from homerelay.server.bridges import start_bridge
 from homerelay.server.pg_notify import PIECE_CHARS
+from tests.scaleout.wakeups import wake_across
 
 
 @pytest.fixture
@@ -54,18 +53,4 @@ def test_an_event_too_large_for_one_notification_arrives_whole(two_hubs):
 
 def test_a_queue_change_wakes_an_agent_waiting_on_the_other_hub(two_hubs):
     here, there = two_hubs
-    version = there.queue_version(3)
-    woke = {}
-
-    def agent():
-        woke["changed"] = there.wait_for_queue_change(3, version, timeout=5)
-        woke["at"] = time.monotonic()
-
-    thread = threading.Thread(target=agent)
-    thread.start()
-    time.sleep(0.2)
-    sent_at = time.monotonic()
-    here.notify_queue_changed(3)
-    thread.join(timeout=5)
-    assert woke["changed"] is True
-    assert woke["at"] - sent_at < 0.2
+    assert wake_across(here, there, 3, settle=0.2) < 0.2

@@ -7,7 +7,6 @@ import logging
 import os
 import socket
 import stat
-import threading
 import time
 
 import pytest
@@ -18,6 +17,7 @@ from homerelay.server.bridges import start_bridge
 from homerelay.server.db import Database
 from homerelay.server.events import EventHub
 from homerelay.server.socket_bridge import MAX_DATAGRAM, SocketEventBridge, folder_for
+from tests.scaleout.wakeups import wake_across
 
 # A wake-up published in one process reaches a waiter in the other within this time.
 WAKE_SECONDS = 0.1
@@ -80,23 +80,7 @@ def test_an_event_published_in_one_hub_reaches_a_listener_of_the_other(start):
 
 def test_a_wake_in_one_hub_wakes_a_waiting_agent_in_the_other_at_once(start):
     (first, _), (second, _) = start(), start()
-    latencies = []
-    for _ in range(20):
-        seen = second.queue_version(3)
-        woken = {}
-
-        def agent():
-            woken["changed"] = second.wait_for_queue_change(3, seen, timeout=5)
-            woken["at"] = time.monotonic()
-
-        thread = threading.Thread(target=agent)
-        thread.start()
-        time.sleep(0.01)
-        sent_at = time.monotonic()
-        first.notify_queue_changed(3)
-        thread.join(timeout=5)
-        assert woken["changed"]
-        latencies.append(woken["at"] - sent_at)
+    latencies = [wake_across(first, second, 3) for _ in range(20)]
     assert max(latencies) < WAKE_SECONDS, latencies
 
 
