@@ -9,7 +9,8 @@ from homerelay.cli.connection import add_server_arguments, require_server
 
 EXIT_DONE = 0
 EXIT_NOT_DONE = 1
-FINISHED = (const.STATUS_DONE, const.STATUS_FAILED)
+# A command ends done, failed, or expired (waited longer than its time to live, never carried out).
+FINISHED = (const.STATUS_DONE, const.STATUS_FAILED, const.STATUS_EXPIRED)
 # Poll quickly at first (a loopback agent answers within milliseconds), then back off.
 FIRST_POLL = 0.05
 MAX_POLL = 0.5
@@ -60,12 +61,14 @@ def wait_for(client, command: dict, timeout: float) -> dict:
 
 
 def describe(command: dict) -> str:
-    """One line: ``done: kitchen light on``, ``failed: …`` or ``timed out: …``."""
+    """One line: ``done: kitchen light on``, ``failed: …``, ``expired: …`` or ``timed out: …``."""
     status = command["status"]
     if status == const.STATUS_DONE:
         return f"done: {command.get('result') or _actions(command)}"
     if status == const.STATUS_FAILED:
         return f"failed: {command.get('result') or 'the agent could not carry it out'}"
+    if status == const.STATUS_EXPIRED:
+        return "expired: the agent did not take it in time, so it was not carried out"
     return (f"timed out: the agent has not carried it out yet "
             f"(command {command['id']} is {status})")
 

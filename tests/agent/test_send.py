@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 
 from homerelay.cli import main
@@ -47,6 +50,21 @@ def test_timed_out_without_an_agent(relay_server, capsys):
     assert code == 1
     assert out.startswith("timed out: the agent has not carried it out yet (command ")
     assert out.endswith(" is pending)\n")
+
+
+def test_a_command_that_expired_is_reported_at_once(start_relay_server, run_agent, capsys):
+    server = start_relay_server(COMMAND_TTL_SECONDS=0.3)
+    # The agent comes online only after the command's time to live: it is expired, never carried out.
+    late_agent = threading.Timer(0.6, run_agent, (server.url, server.home.agent_token))
+    late_agent.start()
+    began = time.monotonic()
+    try:
+        code = send("--server", server.url, "--token", server.home.app_token, "--timeout", "10", "open the garage door")
+    finally:
+        late_agent.join()
+    assert (code, capsys.readouterr().out) == (
+        1, "expired: the agent did not take it in time, so it was not carried out\n")
+    assert time.monotonic() - began < 8  # not after waiting out the whole timeout
 
 
 def test_wrong_token_is_one_line_and_exit_2(relay_server, capsys):
