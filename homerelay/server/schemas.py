@@ -85,15 +85,25 @@ class Query(Strict):
         return copy.deepcopy(_QUERY_SCHEMAS[cls])
 
 
+# A command of blanks only is refused. Blank means what `\s` matches in JSON Schema's regexes
+# (ECMAScript's); Python's and pydantic's own `\s` take in a few more characters (U+0085,
+# U+001C–U+001F), so the set is spelled out once, for the check and the documented pattern to agree.
+BLANK = "\t\n\v\f\r \u00a0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u2028\u2029\u202f\u205f\u3000\ufeff"
+NOT_BLANK_PATTERN = "[^" + "".join(f"\\u{ord(blank):04x}" for blank in BLANK) + "]"
+
+
 class CommandIn(Strict):
     """A sentence for the house."""
 
-    text: str = Field(min_length=1, max_length=COMMAND_TEXT_MAX, pattern=r"\S", description="what to do, e.g. 'turn on the kitchen light'")
+    text: str = Field(
+        min_length=1, max_length=COMMAND_TEXT_MAX, description="what to do, e.g. 'turn on the kitchen light'",
+        json_schema_extra={"pattern": NOT_BLANK_PATTERN},
+    )
 
     @field_validator("text")
     @classmethod
     def _not_blank(cls, value: str) -> str:
-        if not value.strip():
+        if not value.strip(BLANK):
             raise ValueError("the command text is empty")
         return value
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 BAD_REQUESTS = [
@@ -61,6 +63,23 @@ def test_bad_input_is_a_json_error(client, home, method, path, role, body, statu
 def test_validation_detail_names_the_field(client, app_headers):
     response = client.post("/api/v1/commands", json={"text": "x" * 201}, headers=app_headers)
     assert "text" in response.get_json()["detail"]
+
+
+@pytest.mark.parametrize("text", ["\u00a0", "\t\u3000 ", "\ufeff", "\u2028"])
+def test_a_command_of_blanks_only_is_refused_as_empty(client, app_headers, text):
+    response = client.post("/api/v1/commands", json={"text": text}, headers=app_headers)
+    assert response.status_code == 400
+    assert response.get_json()["detail"] == "text: Value error, the command text is empty"
+
+
+@pytest.mark.parametrize("text", ["\u0085", "\x1c", "\u200b"])
+def test_what_only_python_calls_blank_is_valid_text_the_language_refuses(client, app_headers, text):
+    # JSON Schema's regexes (ECMAScript's) do not count these as blank, so the documented pattern
+    # lets them through: the server must not refuse them as invalid, only as not understood.
+    schema = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]["CommandIn"]
+    assert re.search(schema["properties"]["text"]["pattern"], text)
+    response = client.post("/api/v1/commands", json={"text": text}, headers=app_headers)
+    assert (response.status_code, response.get_json()["error"]) == (422, "not_understood")
 
 
 def test_body_size_is_limited(client, agent_headers):
