@@ -10,17 +10,7 @@ from homerelay.agent.agent import memory_scope
 from homerelay.agent.client import RelayClient
 from homerelay.agent.memory import CommandMemory
 from homerelay.agent.settings import AgentSettings
-
-
-def eventually(predicate, timeout: float = 10.0, step: float = 0.05):
-    """Poll predicate() until it returns something truthy; return that value (or fail)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(step)
-    raise AssertionError("condition not met in time")
+from tests.polling import eventually
 
 
 def command(session, server, command_id):

@@ -6,6 +6,7 @@ import random
 import time
 
 from homerelay.agent.backoff import Backoff
+from tests.polling import poll
 
 LIGHT_ON = {"id": 1, "text": "turn on the kitchen light", "intent": "control",
             "actions": [{"room": "kitchen", "device": "light", "action": "on"}]}
@@ -65,8 +66,8 @@ def test_outage_buffers_readings_and_sends_a_batch(fake_relay, run_agent):
     assert fake_relay.wait_for(lambda: fake_relay.readings)
     fake_relay.stop()
     uploader = runner.agent.uploader
-    assert _eventually(lambda: len(uploader.buffer) >= 3)
-    assert not runner.agent.online.is_set() or _eventually(lambda: not runner.agent.online.is_set())
+    assert poll(lambda: len(uploader.buffer) >= 3, timeout=5)
+    assert not runner.agent.online.is_set() or poll(lambda: not runner.agent.online.is_set(), timeout=5)
     sent_before = len(fake_relay.readings)
     reports_before = len(fake_relay.device_reports)
     fake_relay.start()  # same port
@@ -141,12 +142,3 @@ def test_backoff_survives_a_very_long_outage():
     backoff = Backoff(1.0, 30.0, random.Random(3))
     for _ in range(5000):
         assert backoff.next_delay() <= 30.0
-
-
-def _eventually(predicate, timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return False

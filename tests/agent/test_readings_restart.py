@@ -2,19 +2,10 @@
 
 from __future__ import annotations
 
-import time
 
 from homerelay.agent.agent import Agent
 from .harness import AgentThread, FixedSensor, fast_settings
-
-
-def _eventually(predicate, timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return bool(predicate())
+from tests.polling import poll
 
 
 def _buffered(runner) -> int:
@@ -36,7 +27,7 @@ def test_readings_taken_before_a_restart_arrive_after_it(fake_relay, run_agent, 
     assert readings_file.parent == tmp_path and not readings_file.exists()  # online: no writes
 
     fake_relay.stop()
-    assert _eventually(lambda: _buffered(first) >= 4)
+    assert poll(lambda: _buffered(first) >= 4)
     first.stop()
     kept = [reading.to_dict()["at"] for reading in first.agent.uploader.buffer]
     assert len(kept) >= 4 and readings_file.exists()
@@ -44,15 +35,15 @@ def test_readings_taken_before_a_restart_arrive_after_it(fake_relay, run_agent, 
     # A new agent on the same state folder while the relay is still down: it loads the backlog
     # and keeps adding to it.
     second = run_agent(fake_relay.url, fake_relay.token)
-    assert _eventually(lambda: _buffered(second) > len(kept))
+    assert poll(lambda: _buffered(second) > len(kept))
     assert [reading.to_dict()["at"] for reading in second.agent.uploader.buffer][:len(kept)] == kept
 
     fake_relay.start()  # same port
-    assert _eventually(lambda: set(kept) <= set(_sent_times(fake_relay)))
+    assert poll(lambda: set(kept) <= set(_sent_times(fake_relay)))
     times = _sent_times(fake_relay)
     assert times[:len(kept)] == kept  # the oldest first, each once, with the time it was taken
     assert len(times) == len(set(times))
-    assert _eventually(lambda: not readings_file.exists())
+    assert poll(lambda: not readings_file.exists())
     second.stop()
 
 
@@ -66,7 +57,7 @@ def test_without_a_state_file_readings_stay_in_memory(fake_relay, pin_factory, h
     try:
         assert fake_relay.wait_for(lambda: fake_relay.readings)
         fake_relay.stop()
-        assert _eventually(lambda: _buffered(runner) >= 2)
+        assert poll(lambda: _buffered(runner) >= 2)
     finally:
         runner.stop()
     assert not list(tmp_path.iterdir())

@@ -9,6 +9,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from playwright.sync_api import expect
 
+from tests.polling import poll
+
 pytestmark = pytest.mark.browser
 
 SCREEN_NAMES = ("Command", "Dashboard", "Devices", "Automation")
@@ -29,17 +31,6 @@ def snap(page, path) -> None:
     """A full-page screenshot from the top (the sticky bar would otherwise sit mid-page)."""
     page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=path, full_page=True)
-
-
-def eventually(predicate, timeout: float = 10.0) -> bool:
-    """Whether `predicate()` becomes true within `timeout` seconds (the agent reports states
-    a moment after it acknowledges a command)."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
 
 
 def device_state(server, room: str, device: str) -> str | None:
@@ -80,7 +71,7 @@ def test_typed_command_is_carried_out(signed_in, server, screenshots):
     item = command_item(signed_in, "turn on the kitchen light")
     expect(item).to_contain_text("Carried out")
     expect(box).to_have_value("")
-    assert eventually(lambda: device_state(server, "kitchen", "light") == "on")
+    assert poll(lambda: device_state(server, "kitchen", "light") == "on")
 
     signed_in.get_by_role("textbox", name="Command").fill("turn off the kitchen light")
     signed_in.get_by_role("button", name="Send", exact=True).click()
@@ -109,7 +100,7 @@ def test_not_understood_shows_why_and_a_suggestion_can_be_tapped(signed_in, serv
     expect(item.locator(".command-result")).to_contain_text("Which light?")
     item.get_by_role("button", name="Send: turn on the bathroom light").click()
     expect(command_item(signed_in, "turn on the bathroom light")).to_contain_text("Carried out")
-    assert eventually(lambda: device_state(server, "bathroom", "light") == "on")
+    assert poll(lambda: device_state(server, "bathroom", "light") == "on")
 
 
 def test_devices_show_live_state_and_switch_by_tap(signed_in, server, screenshots):
@@ -129,13 +120,13 @@ def test_devices_show_live_state_and_switch_by_tap(signed_in, server, screenshot
     # Settled on the state the agent reported, not just the one the tap asked for.
     expect(door.locator("xpath=..").locator(".device-state")).to_have_text("Open")
     expect(door).to_be_checked()
-    assert eventually(lambda: device_state(server, "garage", "door") == "on")
+    assert poll(lambda: device_state(server, "garage", "door") == "on")
     snap(signed_in, screenshots / "devices.png")
 
     door.click()
     expect(door).not_to_be_checked()
     expect(signed_in.locator(".device.is-pending")).to_have_count(0)
-    assert eventually(lambda: device_state(server, "garage", "door") == "off")
+    assert poll(lambda: device_state(server, "garage", "door") == "off")
 
 
 def test_dashboard_shows_a_new_reading_without_reload(signed_in, server, screenshots):
@@ -171,7 +162,7 @@ def test_saving_a_threshold(signed_in, server, screenshots):
     expect(signed_in.locator("#cooling-status")).to_contain_text(re.compile(r"On at 30\.5\s°C"))
     # 31 °C is over the new threshold: the rule turns the bedroom fan on, and the screen says so.
     expect(signed_in.locator("#cooling-status")).to_contain_text("holding the bedroom fan on")
-    assert eventually(lambda: device_state(server, "bedroom", "fan") == "on")
+    assert poll(lambda: device_state(server, "bedroom", "fan") == "on")
 
     # Switched off by hand: the rule leaves the fan alone for a while, and says until when.
     assert server.api("POST", "/commands", json={"text": "turn off the bedroom fan"}).status_code == 201

@@ -8,8 +8,8 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -23,6 +23,7 @@ from homerelay.house import House
 from homerelay.server import create_app
 from homerelay.server.homes import create_home
 
+from tests import polling
 from tests.agent.harness import AgentThread, FixedSensor, fast_settings
 
 # A little slower than the agent tests' timings: these tests run beside servers killed and restarted.
@@ -31,18 +32,8 @@ RELIABILITY_TIMINGS = dict(wait=1.0, reading_interval=0.2, backoff_max=0.3, serv
 # A request to a server process gets this long before the test counts the server as down.
 REQUEST_TIMEOUT = 3.0
 FINISHED = ("done", "failed", "expired")
-
-
-def eventually(predicate, timeout: float = 20.0, step: float = 0.05):
-    """Poll `predicate()` until it returns something truthy and return that; fail after `timeout`."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
-        time.sleep(step)
+# Servers and agents restart under load here: wait longer than elsewhere before failing.
+eventually = partial(polling.eventually, timeout=20.0)
 
 
 def free_port() -> int:

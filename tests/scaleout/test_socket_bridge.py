@@ -8,6 +8,7 @@ import os
 import socket
 import stat
 import time
+from functools import partial
 
 import pytest
 
@@ -17,10 +18,13 @@ from homerelay.server.bridges import start_bridge
 from homerelay.server.db import Database
 from homerelay.server.events import EventHub
 from homerelay.server.socket_bridge import MAX_DATAGRAM, SocketEventBridge, folder_for
+from tests.polling import poll
 from tests.scaleout.wakeups import wake_across
 
 # A wake-up published in one process reaches a waiter in the other within this time.
 WAKE_SECONDS = 0.1
+# Peers come and go within milliseconds: wait briefly and look often.
+wait_until = partial(poll, timeout=2.0, step=0.005)
 
 
 @pytest.fixture
@@ -48,15 +52,6 @@ def start(folder):
     yield make
     for bridge in started:
         bridge.stop()
-
-
-def wait_until(condition, timeout: float = 2.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.005)
-    return condition()
 
 
 def dead_peer(folder: str, name: str = "999999-deadbeef.sock") -> str:
