@@ -88,19 +88,16 @@ class Database:
         they are redone (a delivery, an acknowledgement, a reading): their commit does not wait
         for the disk, which takes a sync off the command's path from phone to device.
         """
-        with self._write_lock or nullcontext(), self.engine.connect() as connection:
-            if not durable:
-                connection.execution_options(**{RELAXED_OPTION: True})
-            with Session(bind=connection, expire_on_commit=False) as session, session.begin():
-                if not durable and self.is_postgresql:
-                    session.execute(SYNCHRONOUS_COMMIT_OFF)
-                yield session
+        with self.writing(durable) as connection, Session(bind=connection, expire_on_commit=False) as session:
+            yield session
+            # The session joined the connection's transaction, which `writing` commits.
+            session.flush()
 
     @contextmanager
     def writing(self, durable: bool = True) -> Iterator[Connection]:
-        """A Core connection inside one write transaction, as `transaction` but without an ORM
-        session: for the queue's statements on every command's path, where the session's
-        bookkeeping costs more than the statements themselves."""
+        """A Core connection inside one write transaction: committed on success, rolled back on
+        error; `durable` as for `transaction`. The queue's statements on every command's path use
+        it directly, where an ORM session's bookkeeping costs more than the statements themselves."""
         with self._write_lock or nullcontext(), self.engine.connect() as connection:
             if not durable:
                 connection.execution_options(**{RELAXED_OPTION: True})
