@@ -63,13 +63,24 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+def new_token() -> str:
+    """A fresh random token (256 bits, URL-safe) that never starts with "-".
+
+    One that did would read as an option on a command line (`homerelay send --token -x…`).
+    """
+    while True:
+        token = secrets.token_urlsafe(TOKEN_BYTES)
+        if not token.startswith("-"):
+            return token
+
+
 def create_home(db_or_app, name: str) -> HomeTokens:
     """Create a home with a fresh app token and agent token."""
     db = _database(db_or_app)
     name = name.strip()
     if not 1 <= len(name) <= 100:
         raise HomerelayError("a home name needs 1 to 100 characters")
-    tokens = {role: secrets.token_urlsafe(TOKEN_BYTES) for role in ROLES}
+    tokens = {role: new_token() for role in ROLES}
     with db.transaction() as session:
         home = Home(name=name)
         session.add(home)

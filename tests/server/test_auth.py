@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from homerelay.server import homes
 from homerelay.server.homes import create_home, list_tokens, revoke_token
 
 # (method, path, role that may call it, a valid body)
@@ -141,3 +142,10 @@ def test_security_headers_on_every_response(client, app_headers):
     for response in (client.get("/healthz"), client.get("/api/v1/devices", headers=app_headers), client.get("/nope")):
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+
+
+def test_a_new_token_never_starts_with_a_dash(monkeypatch):
+    # One that did would read as an option: `homerelay send --token -x…` would fail.
+    drawn = iter(["-looks-like-an-option", "_a-fine-token"])
+    monkeypatch.setattr(homes.secrets, "token_urlsafe", lambda size: next(drawn))
+    assert homes.new_token() == "_a-fine-token"
