@@ -109,8 +109,10 @@ def _check_port_free(host: str, port: int) -> None:
 
     from homerelay.errors import HomerelayError  # noqa: PLC0415
 
-    # Otherwise /healthz could be answered by whatever already listens there.
+    # Otherwise /healthz could be answered by whatever already listens there. SO_REUSEADDR, as
+    # the server itself binds: connections of a demo just stopped (TIME_WAIT) do not count.
     with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError as error:

@@ -6,14 +6,17 @@ import os
 import queue
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
 
+import pytest
 import requests
 
-from homerelay.cli import main
+from homerelay.cli import demo, main
+from homerelay.errors import HomerelayError
 
 LINK = re.compile(r"(http://127\.0\.0\.1:\d+)/#token=(\S+)")
 
@@ -97,3 +100,18 @@ def test_demo_refuses_a_busy_port(capsys, tmp_path, monkeypatch):
         busy.listen()
         code = main(["demo", "--port", str(busy.getsockname()[1])])
     assert code == 2 and "is not free" in capsys.readouterr().err
+
+
+def test_a_port_just_left_by_a_stopped_demo_is_free_but_one_listened_on_is_not():
+    with socket.socket() as listener:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        with pytest.raises(HomerelayError, match=f"port {port} is not free"):
+            demo._check_port_free("127.0.0.1", port)
+        client = socket.create_connection(("127.0.0.1", port))
+        served, _ = listener.accept()
+        served.close()  # the server side closes first: its end of the connection stays in TIME_WAIT
+        client.close()
+    demo._check_port_free("127.0.0.1", port)  # a demo restarted at once may take the port again
