@@ -23,8 +23,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="house YAML file (default: the built-in default house)")
     parser.add_argument("--json", action="store_true",
                         help="print one JSON object per sentence")
-    parser.add_argument("text", nargs="?", default="-", metavar="TEXT",
-                        help='a sentence, or "-" (the default) to read one sentence per line')
+    parser.add_argument("text", nargs="*", metavar="TEXT",
+                        help='a sentence (quotes optional), or "-" (the default) to read one '
+                             "sentence per line")
 
 
 def describe(result: ParseResult, house: House) -> str:
@@ -56,17 +57,18 @@ def run(args: argparse.Namespace) -> int:
     from homerelay.language import parse
 
     house = House.from_file(args.house) if args.house else House.default()
-    if args.text == "-":
+    text = " ".join(args.text) or "-"
+    if text == "-":
         if sys.stdin.isatty():
             # Otherwise a person who typed just `homerelay parse` sees nothing happen.
             print(TTY_PROMPT, file=sys.stderr, flush=True)
         sentences = (line.rstrip("\r\n") for line in sys.stdin)
     else:
-        sentences = iter([args.text])
+        sentences = iter([text])
     code = EXIT_OK
     # Every line is answered, a blank one with its refusal, so answers line up with a file's lines.
-    for text in sentences:
-        result = parse(text, house)
+    for sentence in sentences:
+        result = parse(sentence, house)
         if not result.ok:
             code = EXIT_REFUSED
         if args.json:

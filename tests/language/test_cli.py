@@ -129,3 +129,8 @@ def test_subprocess_reads_stdin() -> None:
     first, second = (json.loads(line) for line in completed.stdout.splitlines())
     assert first["actions"] == [{"room": "bathroom", "device": "light", "action": "on"}]
     assert second["intent"] is None and second["error"].startswith("I don't understand")
+
+
+def test_the_words_need_no_quotes(capsys) -> None:
+    assert main(["parse", "--json", "open", "the", "garage", "door"]) == 0
+    assert json.loads(capsys.readouterr().out)["text"] == "open the garage door"

@@ -113,3 +113,32 @@ def test_the_limits_tables_come_from_the_second_migration(empty_database_url):
             assert connection.execute(text("SELECT name FROM homes")).scalar() == "old home"
     finally:
         engine.dispose()
+
+
+def test_the_third_migration_names_tokens_and_old_tokens_keep_working(empty_database_url):
+    _make_pre_migration_database(empty_database_url)
+    engine = create_engine(normalize_url(empty_database_url))
+    try:
+        with engine.begin() as connection:
+            from alembic import command
+
+            config = alembic_config(connection)
+            command.stamp(config, "0001")
+            command.upgrade(config, "0003")
+            names = connection.execute(text("SELECT id, name FROM tokens ORDER BY id")).all()
+            assert [tuple(row) for row in names] == [(1, None), (2, None)]
+            connection.execute(text("UPDATE tokens SET name = 'anna''s phone' WHERE id = 1"))
+            command.downgrade(config, "0002")
+            with pytest.raises(Exception):
+                with connection.begin_nested():
+                    connection.execute(text("SELECT name FROM tokens"))
+            assert connection.execute(text("SELECT count(*) FROM tokens")).scalar() == 2
+    finally:
+        engine.dispose()
+    app = create_app({"DATABASE_URL": empty_database_url, "LIMITS_ENABLED": False})
+    try:
+        # Upgraded again at start: a token from before signs in as it did.
+        client = app.test_client()
+        assert client.get("/api/v1/commands", headers={"Authorization": f"Bearer {APP_TOKEN}"}).status_code == 200
+    finally:
+        app.extensions["homerelay"].close()
