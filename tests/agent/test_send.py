@@ -106,6 +106,14 @@ def test_a_server_without_a_scheme_is_http(relay_server, with_agent, capsys):
     assert (code, capsys.readouterr().out) == (0, "done: living room tv on\n")
 
 
+def test_a_server_from_the_environment_without_a_scheme_is_http(relay_server, with_agent, capsys,
+                                                                 monkeypatch):
+    monkeypatch.setenv("HOMERELAY_SERVER", relay_server.url.removeprefix("http://"))
+    monkeypatch.setenv("HOMERELAY_TOKEN", relay_server.home.app_token)
+    assert send("open", "the", "door") == 0
+    assert capsys.readouterr().out == "done: garage door open\n"
+
+
 def test_help_says_http_is_assumed(capsys):
     with pytest.raises(SystemExit):
         main(["send", "--help"])

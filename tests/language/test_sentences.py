@@ -332,6 +332,8 @@ STATUS = [
     ("kitchen light status", "kitchen:light"),
     ("how warm is it and is the garage door open", "temperature;garage:door"),
     ("is the tv on and how humid is it", "living_room:tv;humidity"),
+    ("are any lights on in the kitchen", "kitchen:light"),
+    ("are there any fans on", "living_room:fan;bedroom:fan"),
 ]
 
 
