@@ -47,6 +47,7 @@ class TopParser(CommandParser):
     """The `homerelay` parser: its help opens with what homerelay is, not with usage."""
 
     def format_help(self) -> str:
+        """The help text, after the introduction."""
         return f"{INTRO}\n\n{super().format_help()}"
 
 

@@ -182,8 +182,8 @@ def _status(tagged: list[Tagged], lexicon: Lexicon) -> tuple[str, list[Action]]:
         raise Refusal(f'Ask about a device or the temperature, for example "{QUESTION_EXAMPLE}".')
     devices = [Action(room, device, const.ACTION_STATUS) for room, device in targets]
     asked = [Action(None, reading, const.ACTION_STATUS) for reading in readings]
-    first = next(t.meaning.kind for t in tagged if t.meaning.kind in (READING, DEVICE, ROOM,
-                                                                        ALL, EVERYTHING, HOUSE))
+    first = next((t.meaning.kind for t in tagged if t.meaning.kind in (
+        READING, DEVICE, ROOM, ALL, EVERYTHING, HOUSE)), DEVICE)
     return const.INTENT_STATUS, _dedupe(asked + devices if first == READING else devices + asked)
 
 
