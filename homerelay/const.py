@@ -4,13 +4,25 @@
 ACTION_ON = "on"
 ACTION_OFF = "off"
 ACTIONS = (ACTION_ON, ACTION_OFF)
+# A question's target: "is the garage door open" asks, it does not switch.
+ACTION_STATUS = "status"
+# How a door's on and off are said ("garage door open").
+DOOR_OPEN = "open"
+DOOR_CLOSED = "closed"
 
 # Intents the language produces.
 INTENT_CONTROL = "control"
 INTENT_LIST = "list"
 INTENT_ALL_OFF = "all_off"
 INTENT_TERMINATE = "terminate"
-INTENTS = (INTENT_CONTROL, INTENT_LIST, INTENT_ALL_OFF, INTENT_TERMINATE)
+# A question about devices or the readings, answered without switching anything.
+INTENT_STATUS = "status"
+INTENTS = (INTENT_CONTROL, INTENT_LIST, INTENT_ALL_OFF, INTENT_TERMINATE, INTENT_STATUS)
+
+# What the sensor measures; a question about one is a status action with no room.
+READING_TEMPERATURE = "temperature"
+READING_HUMIDITY = "humidity"
+READINGS = (READING_TEMPERATURE, READING_HUMIDITY)
 
 # Device kinds a house may contain.
 KIND_LED = "led"

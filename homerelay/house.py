@@ -23,7 +23,7 @@ SENSOR_MIN_INTERVAL = 1.0
 DEFAULT_HOUSE_FILE = "house.example.yaml"
 
 _NAME_RE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
-_DEVICE_FIELDS = ("room", "name", "kind", "pin", "active_high", "aliases")
+_DEVICE_FIELDS = ("room", "name", "kind", "pin", "active_high", "confirm", "aliases")
 # Servo settings: name -> default. Pulse widths and frame in seconds, angles in degrees.
 SERVO_DEFAULTS = {
     "min_pulse_width": 0.0005,
@@ -51,11 +51,8 @@ class DeviceSpec:
     open_angle: float = SERVO_DEFAULTS["open_angle"]
     closed_angle: float = SERVO_DEFAULTS["closed_angle"]
     aliases: tuple[str, ...] = ()
-
-    @property
-    def label(self) -> str:
-        """The spoken name, e.g. "living room light"."""
-        return f"{spoken(self.room)} {spoken(self.name)}"
+    # Switching it needs a person's yes first (a garage door, an oven): see language.confirm.
+    confirm: bool = False
 
     def to_mapping(self) -> dict[str, Any]:
         """A JSON-able mapping in the house-file shape (servo fields only for a servo)."""
@@ -68,6 +65,8 @@ class DeviceSpec:
         }
         if self.kind == const.KIND_SERVO:
             data.update({key: getattr(self, key) for key in SERVO_DEFAULTS})
+        if self.confirm:
+            data["confirm"] = True
         if self.aliases:
             data["aliases"] = list(self.aliases)
         return data
@@ -150,10 +149,14 @@ class House:
 
     def device(self, room: str, name: str) -> DeviceSpec:
         """The device called `name` in `room`; UnknownDeviceError if there is none."""
-        for device in self.devices:
-            if device.room == room and device.name == name:
-                return device
+        found = self.find(room, name)
+        if found is not None:
+            return found
         raise UnknownDeviceError(f"there is no {spoken(name)} in the {spoken(room)}")
+
+    def find(self, room: str | None, name: str) -> DeviceSpec | None:
+        """The device called `name` in `room`, or None (a lookup that may miss)."""
+        return next((d for d in self.devices if d.room == room and d.name == name), None)
 
     def devices_in(self, room: str) -> tuple[DeviceSpec, ...]:
         """The devices of one room, in file order."""
@@ -172,6 +175,23 @@ class House:
 def spoken(name: str) -> str:
     """A canonical name as said aloud: "living_room" -> "living room"."""
     return name.replace("_", " ")
+
+
+def label(room: str | None, device: str) -> str:
+    """A device as people say it: ("living_room", "tv") -> "living room tv" (the one place)."""
+    return spoken(device) if not room else f"{spoken(room)} {spoken(device)}"
+
+
+def state_word(kind: str | None, action: str) -> str:
+    """A device's state as said: a servo door is "open" or "closed", anything else "on" or "off"."""
+    if kind == const.KIND_SERVO and action in const.ACTIONS:
+        return const.DOOR_OPEN if action == const.ACTION_ON else const.DOOR_CLOSED
+    return action
+
+
+def said(room: str | None, device: str, action: str, kind: str | None = None) -> str:
+    """A device with its state, as `parse`, `send` and the agent say it: "garage door open"."""
+    return f"{label(room, device)} {state_word(kind, action)}"
 
 
 @functools.lru_cache(maxsize=1)
@@ -271,10 +291,13 @@ def _device(item: Any, field: str, rooms: tuple[str, ...], used: dict[int, str])
     if kind not in const.DEVICE_KINDS:
         raise _fail(f"{field}.kind",
                     f"{kind!r} is not a device kind ({', '.join(const.DEVICE_KINDS)})")
-    pin = _pin(_required(item, "pin", field), f"{field}.pin", used, f"{spoken(room)} {name}")
+    pin = _pin(_required(item, "pin", field), f"{field}.pin", used, label(room, name))
     active_high = item.get("active_high", True)
     if not isinstance(active_high, bool):
         raise _fail(f"{field}.active_high", f"{active_high!r} is not true or false")
+    confirm = item.get("confirm", False)
+    if not isinstance(confirm, bool):
+        raise _fail(f"{field}.confirm", f"{confirm!r} is not true or false")
     servo: dict[str, float] = {}
     for key in SERVO_DEFAULTS:
         if key in item:
@@ -282,7 +305,8 @@ def _device(item: Any, field: str, rooms: tuple[str, ...], used: dict[int, str])
                 raise _fail(f"{field}.{key}", f"only a servo has this field, not a {kind}")
             servo[key] = _number(item[key], f"{field}.{key}")
     spec = DeviceSpec(room=room, name=name, kind=kind, pin=pin, active_high=active_high,
-                      aliases=_aliases(item.get("aliases"), f"{field}.aliases"), **servo)
+                      confirm=confirm, aliases=_aliases(item.get("aliases"), f"{field}.aliases"),
+                      **servo)
     if kind == const.KIND_SERVO:
         _check_servo(spec, field)
     return spec

@@ -9,7 +9,7 @@ import pytest
 
 from homerelay import const
 from homerelay.errors import HouseError, UnknownDeviceError
-from homerelay.house import DeviceSpec, House, SensorSpec
+from homerelay.house import DeviceSpec, House, SensorSpec, label, said, state_word
 
 # The contract's table (design.md "The default house").
 DEFAULT_TABLE = [
@@ -42,6 +42,22 @@ def test_default_house_is_the_contract_table() -> None:
     assert (door.open_angle, door.closed_angle) == (90.0, 0.0)
 
 
+def test_the_garage_door_and_the_oven_ask_for_confirmation() -> None:
+    house = House.default()
+    assert [(d.room, d.name) for d in house.devices if d.confirm] == [
+        ("kitchen", "oven"), ("garage", "door")]
+
+
+def test_confirm_defaults_to_false_and_round_trips() -> None:
+    house = House.from_yaml("rooms: [hall]\ndevices:\n"
+                            "  - {room: hall, name: light, kind: led, pin: 2}\n"
+                            "  - {room: hall, name: gate, kind: servo, pin: 3, confirm: true}\n")
+    assert [d.confirm for d in house.devices] == [False, True]
+    mapping = house.to_mapping()
+    assert "confirm" not in mapping["devices"][0] and mapping["devices"][1]["confirm"] is True
+    assert House.from_mapping(json.loads(json.dumps(mapping))) == house
+
+
 def test_example_file_ships_as_package_data() -> None:
     text = resources.files("homerelay").joinpath("house.example.yaml").read_text()
     assert House.from_yaml(text) == House.default()
@@ -69,7 +85,10 @@ def test_to_mapping_is_json_and_round_trips(house: House) -> None:
 
 def test_device_lookup() -> None:
     house = House.default()
-    assert house.device("kitchen", "oven") == DeviceSpec("kitchen", "oven", const.KIND_LED, 17)
+    assert house.device("kitchen", "oven") == DeviceSpec("kitchen", "oven", const.KIND_LED, 17,
+                                                         confirm=True)
+    assert house.find("kitchen", "fan") is None
+    assert house.find("garage", "door") is house.device("garage", "door")
     with pytest.raises(UnknownDeviceError, match="no fan in the kitchen"):
         house.device("kitchen", "fan")
     with pytest.raises(KeyError):
@@ -80,7 +99,29 @@ def test_room_and_device_helpers() -> None:
     house = House.default()
     assert house.rooms_with("fan") == ("living_room", "bedroom")
     assert [d.name for d in house.devices_in("garage")] == ["light", "door"]
-    assert house.device("living_room", "tv").label == "living room tv"
+
+
+
+@pytest.mark.parametrize(("room", "device", "spoken"), [
+    ("living_room", "tv", "living room tv"),
+    ("study", "desk_lamp", "study desk lamp"),
+    (None, "temperature", "temperature"),
+])
+def test_label_is_how_people_say_a_device(room, device, spoken) -> None:
+    assert label(room, device) == spoken
+
+
+@pytest.mark.parametrize(("kind", "action", "word"), [
+    (const.KIND_SERVO, "on", "open"), (const.KIND_SERVO, "off", "closed"),
+    (const.KIND_LED, "on", "on"), (const.KIND_RELAY, "off", "off"), (None, "on", "on"),
+])
+def test_state_word_says_a_door_is_open_or_closed(kind, action, word) -> None:
+    assert state_word(kind, action) == word
+
+
+def test_said_joins_label_and_state() -> None:
+    assert said("garage", "door", "on", const.KIND_SERVO) == "garage door open"
+    assert said("living_room", "fan", "off", const.KIND_RELAY) == "living room fan off"
 
 
 def test_sensor_is_optional() -> None:
@@ -138,6 +179,8 @@ BROKEN = [
      None),  # YAML's `no` is a boolean: accepted
     ("rooms: [hall]\ndevices: [{room: hall, name: light, kind: led, pin: 2, active_high: 0}]",
      "devices[0].active_high: 0 is not true or false"),
+    ("rooms: [hall]\ndevices: [{room: hall, name: light, kind: led, pin: 2, confirm: 'yes'}]",
+     "devices[0].confirm: 'yes' is not true or false"),
     ("rooms: [hall]\ndevices: [{room: hall, name: light, kind: led, pin: 2, open_angle: 9}]",
      "devices[0].open_angle: only a servo has this field, not a led"),
     ("rooms: [hall]\ndevices: [{room: hall, name: door, kind: servo, pin: 2, open_angle: 400}]",

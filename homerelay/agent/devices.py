@@ -9,6 +9,7 @@ from gpiozero import LED, AngularServo, OutputDevice
 
 from homerelay import const
 from homerelay.errors import UnknownDeviceError
+from homerelay.house import label
 
 logger = logging.getLogger(__name__)
 
@@ -16,11 +17,6 @@ logger = logging.getLogger(__name__)
 SERVO_MIN_ANGLE = 0.0
 SERVO_MAX_ANGLE = 180.0
 FAN_NAME = "fan"
-
-
-def spoken(room: str, name: str) -> str:
-    """A device as a person says it: ``living_room``, ``tv`` -> ``living room tv``."""
-    return f"{room.replace('_', ' ')} {name}"
 
 
 class _Output:
@@ -236,7 +232,7 @@ class HouseDevices:
     def names_on(self) -> list[str]:
         """``"room device"`` of every device that is on, in house order, as people say them."""
         with self._lock:
-            return [spoken(room, name) for (room, name), d in self._devices.items() if d.is_on]
+            return [label(room, name) for (room, name), d in self._devices.items() if d.is_on]
 
     def running_fans(self) -> int:
         """How many fans are running (the simulated room cools with each)."""

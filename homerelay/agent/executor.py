@@ -6,8 +6,8 @@ import logging
 from dataclasses import dataclass
 
 from homerelay import const
-from homerelay.agent.devices import spoken
 from homerelay.errors import UnknownDeviceError
+from homerelay.house import said
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +68,4 @@ class Executor:
 
 
 def _say(device, room: str, name: str, verb: str) -> str:
-    if device.spec.kind == const.KIND_SERVO:
-        verb = "open" if verb == const.ACTION_ON else "closed"
-    return f"{spoken(room, name)} {verb}"
+    return said(room, name, verb, device.spec.kind)

@@ -1,4 +1,4 @@
-"""Arguments shared by the commands that run or talk to a relay server (`--server`, `--token`, ports)."""
+"""Options shared by the subcommands, spelled and placed the same in each (`--server`, `--db`…)."""
 
 from __future__ import annotations
 
@@ -8,13 +8,23 @@ import os
 from homerelay import const
 from homerelay.errors import HomerelayError
 
+DEFAULT_SCHEME = "http://"
+
+
+def server_url(text: str) -> str:
+    """argparse type: a server address; without a scheme, http:// is assumed."""
+    text = text.strip().rstrip("/")
+    if text and "://" not in text:
+        return DEFAULT_SCHEME + text
+    return text
+
 
 def add_server_arguments(parser) -> None:
     """--server and --token, defaulting to HOMERELAY_SERVER / HOMERELAY_TOKEN."""
     parser.add_argument(
-        "--server", default=os.environ.get(const.ENV_SERVER),
+        "--server", type=server_url, default=os.environ.get(const.ENV_SERVER),
         help=f"relay server address, e.g. http://127.0.0.1:{const.DEFAULT_PORT} "
-             f"(env {const.ENV_SERVER})",
+             f"(http:// is assumed without a scheme; env {const.ENV_SERVER})",
     )
     parser.add_argument("--token", default=os.environ.get(const.ENV_TOKEN),
                         help=f"access token (env {const.ENV_TOKEN})")
@@ -26,6 +36,31 @@ def require_server(args) -> None:
         raise HomerelayError(
             f"--server and --token are needed (or {const.ENV_SERVER} and {const.ENV_TOKEN})"
         )
+
+
+def add_database_arguments(*parsers, json_help: str | None = None) -> None:
+    """--db (and --json when `json_help` is given) on a command and on each of its actions.
+
+    So that `homerelay token --db URL list` and `homerelay token list --db URL` both work. The
+    defaults are suppressed: an action's unset option must not undo its command's.
+    """
+    for parser in parsers:
+        parser.add_argument("--db", metavar="URL", default=argparse.SUPPRESS,
+                            help=f"database URL: sqlite:///path or postgresql://... "
+                                 f"(default: env {const.ENV_DB}, else SQLite in the data folder)")
+        if json_help:
+            parser.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
+                                help=json_help)
+
+
+def database_option(args) -> str | None:
+    """The --db value given anywhere on the command line, or None."""
+    return getattr(args, "db", None)
+
+
+def json_option(args) -> bool:
+    """True when --json was given anywhere on the command line."""
+    return bool(getattr(args, "json", False))
 
 
 def port_number(text: str) -> int:

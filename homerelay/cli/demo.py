@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -52,10 +53,11 @@ def run(args):
         children.append(_start("serve", "--host", args.host, "--port", str(args.port),
                                "--db", db_url))
         _wait_healthy(base, children[0])
+        # The token goes through the environment: a command line is visible to everyone in `ps`.
         children.append(_start("agent", "--simulate", "--server", base,
-                               "--token", tokens["agent_token"],
                                "--state-file", str(folder / AGENT_STATE_FILE),
-                               "--time-scale", str(args.time_scale)))
+                               "--time-scale", str(args.time_scale),
+                               env={const.ENV_TOKEN: tokens["agent_token"]}))
         _announce(base, tokens, folder)
         while True:
             for child in children:
@@ -121,11 +123,26 @@ def _check_port_free(host: str, port: int) -> None:
             ) from None
 
 
-def _start(*arguments: str) -> subprocess.Popen:
+def _start(*arguments: str, env: dict[str, str] | None = None) -> subprocess.Popen:
     # A session of their own: Ctrl-C reaches only the demo, which then stops the children in
     # order instead of all of them at once.
     return subprocess.Popen([sys.executable, "-m", "homerelay", *arguments],
-                            start_new_session=True)
+                            start_new_session=True, env={**os.environ, **(env or {})})
+
+
+def own_command() -> str:
+    """How a shell here runs this very homerelay: `homerelay` if PATH finds it, else its path.
+
+    After `make demo` the script is in .venv/bin, which is not on PATH.
+    """
+    script = Path(sys.executable).parent / "homerelay"
+    if not script.exists():
+        return f"{sys.executable} -m homerelay"
+    found = shutil.which("homerelay")
+    if found and Path(found).resolve() == script.resolve():
+        return "homerelay"
+    relative = os.path.relpath(script)
+    return relative if not relative.startswith("..") else str(script)
 
 
 def _name(child: subprocess.Popen) -> str:
@@ -161,7 +178,7 @@ homerelay demo is running: a relay server and a simulated Raspberry Pi agent.
   Agent token:       {tokens['agent_token']}
   Data folder:       {folder}
 
-  Try:  homerelay send --server {base} --token {app_token} "turn on the kitchen light"
+  Try:  {const.ENV_SERVER}={base} {const.ENV_TOKEN}={app_token} {own_command()} send turn on the kitchen light
 
 The simulated living room warms past 26 °C within a couple of minutes, and the cooling rule
 switches its fan on and off. Press Ctrl-C to stop.

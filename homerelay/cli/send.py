@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 from homerelay import const
 from homerelay.cli.connection import add_server_arguments, require_server
+from homerelay.house import said
 
 EXIT_DONE = 0
 EXIT_NOT_DONE = 1
@@ -19,9 +21,13 @@ MAX_POLL = 0.5
 def configure(parser):
     """Add this subcommand's arguments."""
     add_server_arguments(parser)
-    parser.add_argument("text", help='what to do, e.g. "turn on the kitchen light"')
+    # The words need no quotes: `homerelay send turn on the kitchen light`.
+    parser.add_argument("text", nargs="+", metavar="TEXT",
+                        help="what to do, e.g. turn on the kitchen light (quotes optional)")
     parser.add_argument("--timeout", type=float, default=15.0, metavar="S",
                         help="seconds to wait for the agent (default 15)")
+    parser.add_argument("--json", action="store_true",
+                        help="print the command as the server has it, as JSON on one line")
 
 
 def run(args):
@@ -33,16 +39,20 @@ def run(args):
     client = RelayClient(args.server, args.token)
     try:
         try:
-            command = client.post_command(args.text).json()
+            command = client.post_command(" ".join(args.text)).json()
         except RequestRejectedError as error:
             if error.status != 422:
                 raise
-            print(f"not understood: {_with_suggestions(error.detail, error.body)}")
+            if args.json:
+                print(json.dumps({"error": "not_understood", "detail": error.detail, **error.body}))
+            else:
+                print(f"not understood: {_with_suggestions(error.detail, error.body)}")
             return EXIT_NOT_DONE
         command = wait_for(client, command, args.timeout)
+        kinds = {} if args.json or command.get("result") else _kinds(client)
     finally:
         client.close()
-    print(describe(command))
+    print(json.dumps(command) if args.json else describe(command, kinds))
     return EXIT_DONE if command["status"] == const.STATUS_DONE else EXIT_NOT_DONE
 
 
@@ -60,11 +70,14 @@ def wait_for(client, command: dict, timeout: float) -> dict:
     return command
 
 
-def describe(command: dict) -> str:
-    """One line: ``done: kitchen light on``, ``failed: …``, ``expired: …`` or ``timed out: …``."""
+def describe(command: dict, kinds: dict | None = None) -> str:
+    """One line: ``done: kitchen light on``, ``failed: …``, ``expired: …`` or ``timed out: …``.
+
+    `kinds` maps (room, device) to its kind, so that a door is said open or closed.
+    """
     status = command["status"]
     if status == const.STATUS_DONE:
-        return f"done: {command.get('result') or _actions(command)}"
+        return f"done: {command.get('result') or _actions(command, kinds or {})}"
     if status == const.STATUS_FAILED:
         return f"failed: {command.get('result') or 'the agent could not carry it out'}"
     if status == const.STATUS_EXPIRED:
@@ -73,11 +86,23 @@ def describe(command: dict) -> str:
             f"(command {command['id']} is {status})")
 
 
-def _actions(command: dict) -> str:
+def _actions(command: dict, kinds: dict) -> str:
     actions = command.get("actions") or []
     if not actions:
         return command.get("intent") or command.get("text", "")
-    return ", ".join(f"{a['room']} {a['device']} {a['action']}" for a in actions)
+    return ", ".join(said(a["room"], a["device"], a["action"], kinds.get((a["room"], a["device"])))
+                     for a in actions)
+
+
+def _kinds(client) -> dict:
+    """(room, device) -> kind from the server's device list; empty when it cannot be had."""
+    from homerelay.errors import HomerelayError  # noqa: PLC0415
+
+    try:
+        devices = client.get_devices().get("devices", [])
+    except HomerelayError:
+        return {}   # the command is done; only its wording suffers
+    return {(d["room"], d["device"]): d.get("kind") for d in devices}
 
 
 def _with_suggestions(detail: str, body: dict) -> str:

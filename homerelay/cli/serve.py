@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from homerelay.cli.connection import port_number
+from homerelay.cli.connection import add_database_arguments, database_option, port_number
 from homerelay.const import DEFAULT_PORT
 
 
@@ -10,7 +10,7 @@ def configure(parser):
     """Add this subcommand's arguments."""
     parser.add_argument("--host", default="0.0.0.0", help="address to listen on (default: every interface)")
     parser.add_argument("--port", type=port_number, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
-    parser.add_argument("--db", help="database URL: sqlite:///path (default) or postgresql://...; env HOMERELAY_DB")
+    add_database_arguments(parser)
     parser.add_argument("--workers", type=int, default=1, help="worker processes (one per CPU core at most)")
 
 
@@ -19,5 +19,5 @@ def run(args):
     from homerelay.paths import database_url
     from homerelay.server.serving import serve
 
-    serve(args.host, args.port, database_url(args.db), args.workers)
+    serve(args.host, args.port, database_url(database_option(args)), args.workers)
     return 0

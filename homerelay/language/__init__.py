@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 
 from homerelay.house import House
+from homerelay.language.confirm import Confirmation, confirmation
 from homerelay.language.result import Action, ParseResult
 
-__all__ = ["Action", "ParseResult", "parse"]
+__all__ = ["Action", "Confirmation", "ParseResult", "confirmation", "parse"]
 
 logger = logging.getLogger(__name__)
 

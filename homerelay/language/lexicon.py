@@ -15,6 +15,8 @@ ROOM = "room"
 DEVICE = "device"
 ALL = "all"
 EVERYTHING = "everything"
+HOUSE = "house"
+READING = "reading"
 CONNECTOR = "connector"
 FILLER = "filler"
 QUESTION = "question"
@@ -80,6 +82,11 @@ class Lexicon:
             self._add(words, Meaning(ALL))
         for words in vocab.everything:
             self._add(words, Meaning(EVERYTHING))
+        for words in vocab.house_wide:
+            self._add(words, Meaning(HOUSE))
+        for reading, phrases in vocab.readings.items():
+            for words in phrases:
+                self._add(words, Meaning(READING, reading))
         for action, phrases in vocab.actions.items():
             for words in phrases:
                 self._add(words, Meaning(ACTION, action))

@@ -6,19 +6,21 @@ import logging
 from dataclasses import dataclass, field
 
 from homerelay import const
-from homerelay.house import House, spoken
+from homerelay.house import House, label, spoken
 from homerelay.language.lexicon import (
-    ACTION, ALL, CONNECTOR, DEVICE, EVERYTHING, FILLER, QUESTION, QUESTION_OPENER, ROOM,
-    Lexicon, Meaning, Tagged, lexicon_for,
+    ACTION, ALL, CONNECTOR, DEVICE, EVERYTHING, FILLER, HOUSE, QUESTION, QUESTION_OPENER,
+    READING, ROOM, Lexicon, Meaning, Tagged, lexicon_for,
 )
-from homerelay.language.phrasing import and_list, label, quote, sentence, the_rooms
+from homerelay.language.phrasing import and_list, quote, sentence, the_rooms
 from homerelay.language.result import Action, ParseResult
 from homerelay.language.vocabulary import tokenize
 
 logger = logging.getLogger(__name__)
 
 MAX_TEXT_LENGTH = 1000
-CONTENT_KINDS = (ACTION, ROOM, DEVICE, ALL, EVERYTHING)
+CONTENT_KINDS = (ACTION, ROOM, DEVICE, ALL, EVERYTHING, HOUSE, READING)
+# What a question can be about: a device (its state) or a reading.
+QUESTION_EXAMPLE = "is the kitchen light on"
 EXAMPLE = "turn on the kitchen light"
 # "There is no front garden light": at most this many unknown words make a device name.
 MAX_UNKNOWN_NAME = 3
@@ -42,6 +44,7 @@ class Clause:
     devices: list[Meaning] = field(default_factory=list)
     all: bool = False
     everything: bool = False
+    house: bool = False   # "everywhere", "the whole house": every room
     first: str = ""  # kind of the first content word
     last: str = ""   # kind of the last content word
 
@@ -53,12 +56,19 @@ class Clause:
     @property
     def room_only(self) -> bool:
         """Names rooms but nothing to switch in them."""
-        return bool(self.rooms) and not self.devices and not self.all and not self.everything
+        return (bool(self.rooms) and not self.devices and not self.all and not self.everything
+                and not self.house)
 
     @property
     def wide(self) -> bool:
         """Means every device (of its rooms, or of the house)."""
-        return self.everything or (self.all and not self.devices)
+        return self.everything or ((self.all or self.house) and not self.devices)
+
+    @property
+    def bare_quantifier(self) -> bool:
+        """Says "each", "all"... and no noun for it to qualify ("each" of "each and every")."""
+        return (self.all and not self.devices and not self.rooms and not self.everything
+                and not self.house)
 
     def add(self, meaning: Meaning) -> None:
         """Record one content word."""
@@ -72,6 +82,8 @@ class Clause:
             self.all = True
         elif meaning.kind == EVERYTHING:
             self.everything = True
+        elif meaning.kind == HOUSE:
+            self.house = True
         self.first = self.first or meaning.kind
         self.last = meaning.kind
 
@@ -100,6 +112,8 @@ def _understand(text: str, lexicon: Lexicon) -> tuple[str, list[Action]]:
         return intent, []
     tagged = lexicon.tag(words)
     _check_words(text, tagged)
+    if _is_question(tagged) or any(t.meaning.kind == READING for t in tagged):
+        return _status(tagged, lexicon)
     clauses = _clauses(tagged)
     default_rooms = _default_rooms(clauses)
     _inherit_actions(clauses)
@@ -116,7 +130,7 @@ def _everything_off(house: House) -> list[Action]:
 
 
 def _check_words(text: str, tagged: list[Tagged]) -> None:
-    """Refuse text with nothing to act on, unknown words, or a question."""
+    """Refuse text with nothing to act on, or with unknown words."""
     content = [t for t in tagged if t.meaning and t.meaning.kind in CONTENT_KINDS]
     if not content:
         raise Refusal(f"I don't understand {quote(text)}; try \"{EXAMPLE}\".")
@@ -132,11 +146,64 @@ def _check_words(text: str, tagged: list[Tagged]) -> None:
                 break
             unknown.append(following.text)
         raise Refusal(f"I don't understand {quote(' '.join(unknown))}.")
+
+
+def _is_question(tagged: list[Tagged]) -> bool:
+    """A question word anywhere, or an opener ("is", "are") before anything else."""
     opener = next((t for t in tagged if t.meaning.kind != FILLER), tagged[0])
-    if any(t.meaning.kind == QUESTION and t.meaning.value != QUESTION_OPENER for t in tagged) \
-            or opener.meaning.kind == QUESTION:
-        raise Refusal('That sounds like a question; I can switch devices on and off, '
-                      'or tell you "what is on".')
+    return opener.meaning.kind == QUESTION or any(
+        t.meaning.kind == QUESTION and t.meaning.value != QUESTION_OPENER for t in tagged)
+
+
+def _status(tagged: list[Tagged], lexicon: Lexicon) -> tuple[str, list[Action]]:
+    """What a question asks about: devices (their state) and readings; nothing is switched."""
+    house = lexicon.house
+    readings = list(dict.fromkeys(t.meaning.value for t in tagged if t.meaning.kind == READING))
+    _refuse_commands_in_questions(tagged, readings)
+    if readings and house.sensor is None:
+        raise Refusal(f"This house has no sensor for the {and_list(readings)}.")
+    # On/off/open words only say which state is asked about: the answer gives the state anyway.
+    clauses = _clauses([t for t in tagged if t.meaning.kind not in (ACTION, READING)])
+    if readings and any(clause.room_only for clause in clauses):
+        raise Refusal(f"The house has one sensor, not one in each room; ask "
+                      f"\"what is the {readings[0]}\".")
+    default_rooms = _default_rooms(clauses)
+    named = any(clause.devices for clause in clauses)
+    targets: list[tuple[str, str]] = []
+    for clause in clauses:
+        clause.actions = [Meaning(ACTION, const.ACTION_STATUS)]
+        if clause.room_only and not named:
+            clause.everything = True   # "what is on in the kitchen": all of the kitchen
+        # No ambiguity in a question: "is the light on" is answered for every light.
+        targets.extend(_targets(clause, default_rooms, lexicon, clauses, every=True))
+    if not targets and not readings:
+        if any(t.meaning.kind == ACTION for t in tagged):
+            return const.INTENT_LIST, []   # "what is off", "what are on": the list of what is on
+        raise Refusal(f'Ask about a device or the temperature, for example "{QUESTION_EXAMPLE}".')
+    devices = [Action(room, device, const.ACTION_STATUS) for room, device in targets]
+    asked = [Action(None, reading, const.ACTION_STATUS) for reading in readings]
+    first = next((t.meaning.kind for t in tagged if t.meaning.kind in (
+        READING, DEVICE, ROOM, ALL, EVERYTHING, HOUSE)), DEVICE)
+    return const.INTENT_STATUS, _dedupe(asked + devices if first == READING else devices + asked)
+
+
+def _refuse_commands_in_questions(tagged: list[Tagged], readings: list[str]) -> None:
+    """A part that opens with an action ("and turn off the tv") is a command, not a question."""
+    opens_with_action = False
+    fresh = True
+    for item in tagged:
+        kind = item.meaning.kind
+        if kind == CONNECTOR:
+            fresh = True
+        elif kind != FILLER and fresh:
+            opens_with_action = opens_with_action or kind == ACTION
+            fresh = False
+    if not opens_with_action:
+        return
+    if readings and not _is_question(tagged):
+        raise Refusal(f"I can tell you the {and_list(readings)}, not change it; ask "
+                      f'"what is the {readings[0]}".')
+    raise Refusal("I can answer a question or carry out a command, not both at once.")
 
 
 def _prepositions(tagged: list[Tagged]) -> list[Tagged]:
@@ -163,6 +230,15 @@ def _clauses(tagged: list[Tagged]) -> list[Clause]:
         elif meaning.kind in CONTENT_KINDS:
             clauses[-1].add(meaning)
     clauses = [clause for clause in clauses if not clause.empty]
+    # "each and every light": a quantifier without a noun qualifies the next clause's noun.
+    index = 0
+    while index < len(clauses) - 1:
+        if clauses[index].bare_quantifier and clauses[index + 1].first == ALL:
+            head = clauses.pop(index)
+            clauses[index].actions[:0] = head.actions
+            clauses[index].first = head.first
+        else:
+            index += 1
     # "in the kitchen, turn off everything": the rooms belong to the following clause.
     while len(clauses) > 1 and clauses[0].room_only and not clauses[0].actions:
         head = clauses.pop(0)
@@ -233,7 +309,7 @@ def _no_action(clauses: list[Clause], default_rooms: list[str], lexicon: Lexicon
         room, device = targets[0]
         actions = ([Action(room, device, a)] for a in const.ACTIONS)
         return Refusal(f"Should I turn {names} on or off?",
-                       tuple(sentence(a, lexicon.vocabulary) for a in actions))
+                       tuple(sentence(a, lexicon.vocabulary, lexicon.house) for a in actions))
     return Refusal(f"Should I turn {names} on or off?")
 
 
@@ -258,8 +334,11 @@ def _devices_of(clause: Clause, clauses: list[Clause], lexicon: Lexicon) -> list
 
 
 def _targets(clause: Clause, default_rooms: list[str], lexicon: Lexicon,
-             clauses: list[Clause]) -> list[tuple[str, str]]:
-    """(room, device) pairs of one clause; Refusal when one cannot be found or is ambiguous."""
+             clauses: list[Clause], every: bool = False) -> list[tuple[str, str]]:
+    """(room, device) pairs of one clause; Refusal when one cannot be found or is ambiguous.
+
+    `every`: a device named without a room means it in every room that has one.
+    """
     house = lexicon.house
     rooms = clause.rooms or default_rooms
     inherited = not clause.rooms
@@ -286,7 +365,7 @@ def _targets(clause: Clause, default_rooms: list[str], lexicon: Lexicon,
             if missing and not (clause.all and found) and not (inherited and found):
                 raise Refusal(f"There is no {spoken(name)} in the {spoken(missing[0])}.")
             targets.extend((room, name) for room in found)
-        elif meaning.plural or clause.all or len(holders) == 1:
+        elif meaning.plural or clause.all or clause.house or every or len(holders) == 1:
             targets.extend((room, name) for room in holders)
         else:
             raise Ambiguity(name, holders)
@@ -297,7 +376,7 @@ def _room_suggestions(clause: Clause, rooms: list[str], lexicon: Lexicon) -> tup
     if not clause.actions:
         return ()
     action = clause.actions[0].value
-    return tuple(sentence([Action(d.room, d.name, action)], lexicon.vocabulary)
+    return tuple(sentence([Action(d.room, d.name, action)], lexicon.vocabulary, lexicon.house)
                  for d in lexicon.house.devices if d.room in rooms)
 
 
@@ -328,7 +407,7 @@ def _resolve(clauses: list[Clause], default_rooms: list[str], lexicon: Lexicon) 
             suggestions = tuple(
                 sentence(_dedupe([a for part in parts for a in (
                     part if isinstance(part, list) else [Action(room, ambiguity.name, action)])]),
-                    lexicon.vocabulary)
+                    lexicon.vocabulary, lexicon.house)
                 for room in ambiguity.rooms)
         raise Refusal(ambiguity.message, suggestions)
     return _dedupe([action for part in parts if isinstance(part, list) for action in part])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from homerelay.house import spoken
+from homerelay.house import House, label, spoken
 from homerelay.language.result import Action
 from homerelay.language.vocabulary import Vocabulary
 
@@ -22,24 +22,25 @@ def the_rooms(rooms: Iterable[str]) -> str:
     return and_list([f"the {spoken(room)}" for room in rooms])
 
 
-def label(room: str, device: str) -> str:
-    """"living room fan"."""
-    return f"{spoken(room)} {spoken(device)}"
-
-
 def quote(text: str, limit: int = 40) -> str:
     """Text in quotes, shortened when long."""
     text = " ".join(text.split())
     return f'"{text if len(text) <= limit else text[:limit - 1] + "…"}"'
 
 
-def sentence(actions: Sequence[Action], vocabulary: Vocabulary) -> str:
-    """A command that says these actions: "turn on the kitchen light and open the garage door"."""
+def sentence(actions: Sequence[Action], vocabulary: Vocabulary, house: House | None = None) -> str:
+    """A command that says these actions: "turn on the kitchen light and open the garage door".
+
+    The verb comes from the device's name ("door"), else from its kind in `house` (a servo
+    "gate" opens too), else "turn on"/"turn off".
+    """
     parts: list[str] = []
     previous_verb = None
     for action in actions:
-        verb = vocabulary.device_verbs.get(action.device, {}).get(
-            action.action, f"turn {action.action}")
+        spec = house.find(action.room, action.device) if house is not None else None
+        verbs = vocabulary.device_verbs.get(action.device) or (
+            vocabulary.kind_verbs.get(spec.kind, {}) if spec is not None else {})
+        verb = verbs.get(action.action, f"turn {action.action}")
         target = f"the {label(action.room, action.device)}"
         parts.append(target if verb == previous_verb else f"{verb} {target}")
         previous_verb = verb

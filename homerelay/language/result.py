@@ -8,13 +8,17 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Action:
-    """Switch one device of one room on or off (a door: on = open, off = close)."""
+    """Switch one device of one room on or off (a door: on = open, off = close), or ask.
 
-    room: str
+    A question (intent "status") has action "status"; asking for a reading names it as the
+    device ("temperature", "humidity") with no room: the house has one sensor.
+    """
+
+    room: str | None
     device: str
     action: str
 
-    def to_dict(self) -> dict[str, str]:
+    def to_dict(self) -> dict[str, str | None]:
         """The JSON shape used everywhere: {"room", "device", "action"}."""
         return {"room": self.room, "device": self.device, "action": self.action}
 

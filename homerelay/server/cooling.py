@@ -18,6 +18,7 @@ from homerelay.const import (
     INTENT_TERMINATE,
     SOURCE_AUTOMATION,
 )
+from homerelay.house import label
 from homerelay.server.db import Database
 from homerelay.server.devices import DeviceStore
 from homerelay.server.events import EventHub
@@ -174,8 +175,7 @@ class CoolingAutomation:
             action = decide(reading.temperature, settings.threshold, settings.hysteresis, state == ACTION_ON)
             if action is None:
                 return None
-            room_words = settings.room.replace("_", " ")
-            text = f"turn {action} the {room_words} {settings.device}"
+            text = f"turn {action} the {label(settings.room, settings.device)}"
             command, _ = self.queue.submit(
                 home_id,
                 NewCommand(

@@ -8,7 +8,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 
 from homerelay.const import ROLE_AGENT, ROLE_APP, ROLES
 from homerelay.errors import HomerelayError
@@ -21,6 +21,7 @@ TOKEN_BY_HASH = select(Token.id, Token.home_id, Token.role, Token.token_hash, To
     Token.token_hash == bindparam("token_hash")
 )
 TOKEN_HINT_LENGTH = 6
+TOKEN_NAME_MAX = 100
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,39 @@ class TokenInfo:
     hint: str
     created_at: datetime
     revoked_at: datetime | None
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class HomeInfo:
+    """A home as `homerelay home list` shows it, with how many tokens of each role work."""
+
+    id: int
+    name: str
+    created_at: datetime
+    app_tokens: int
+    agent_tokens: int
+
+    def to_dict(self) -> dict:
+        """The `homerelay home list --json` object of one home."""
+        return {"id": self.id, "name": self.name, "created_at": self.created_at.isoformat(),
+                "app_tokens": self.app_tokens, "agent_tokens": self.agent_tokens}
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """A token just issued for an existing home, shown to the user exactly once."""
+
+    id: int
+    home: str
+    role: str
+    name: str | None
+    token: str
+
+    def to_dict(self) -> dict:
+        """The `homerelay token create --json` object."""
+        return {"id": self.id, "home": self.home, "role": self.role, "name": self.name,
+                "token": self.token}
 
 
 def hash_token(token: str) -> str:
@@ -74,14 +108,19 @@ def new_token() -> str:
             return token
 
 
-def create_home(db_or_app, name: str) -> HomeTokens:
-    """Create a home with a fresh app token and agent token."""
+def create_home(db_or_app, name: str, unique: bool = False) -> HomeTokens:
+    """Create a home with a fresh app token and agent token.
+
+    `unique`: refuse when a home of that name exists (the command line asks for --force).
+    """
     db = _database(db_or_app)
     name = name.strip()
     if not 1 <= len(name) <= 100:
         raise HomerelayError("a home name needs 1 to 100 characters")
     tokens = {role: new_token() for role in ROLES}
     with db.transaction() as session:
+        if unique and session.scalar(select(func.count()).where(Home.name == name)):
+            raise HomerelayError(f"a home named {name!r} exists; use --force to create another")
         home = Home(name=name)
         session.add(home)
         session.flush()
@@ -108,7 +147,54 @@ def list_tokens(db: Database) -> list[TokenInfo]:
     """Every token of every home, oldest first."""
     with db.reading() as session:
         rows = session.execute(select(Token, Home.name).join(Home).order_by(Token.id)).all()
-        return [TokenInfo(t.id, name, t.role, t.hint, t.created_at, t.revoked_at) for t, name in rows]
+        return [TokenInfo(t.id, home, t.role, t.hint, t.created_at, t.revoked_at, t.name)
+                for t, home in rows]
+
+
+def list_homes(db: Database) -> list[HomeInfo]:
+    """Every home, oldest first, with its count of working app and agent tokens."""
+    with db.reading() as session:
+        homes = session.execute(select(Home).order_by(Home.id)).scalars().all()
+        counts = session.execute(
+            select(Token.home_id, Token.role, func.count())
+            .where(Token.revoked_at.is_(None)).group_by(Token.home_id, Token.role)).all()
+    working = {(home_id, role): count for home_id, role, count in counts}
+    return [HomeInfo(h.id, h.name, h.created_at, working.get((h.id, ROLE_APP), 0),
+                     working.get((h.id, ROLE_AGENT), 0)) for h in homes]
+
+
+def find_home(db: Database, reference: str) -> HomeInfo:
+    """The home a person means by a name, or by an id when no home has that name."""
+    homes = list_homes(db)
+    named = [home for home in homes if home.name == reference.strip()]
+    if len(named) > 1:
+        ids = ", ".join(str(home.id) for home in named)
+        raise HomerelayError(f"{len(named)} homes are named {reference!r} (ids {ids}); "
+                             "give the id instead")
+    if not named and reference.strip().isdigit():
+        named = [home for home in homes if home.id == int(reference)]
+    if not named:
+        raise HomerelayError(f"no home named {reference!r} (see homerelay home list)")
+    return named[0]
+
+
+def issue_token(db: Database, home_id: int, role: str, name: str | None = None) -> IssuedToken:
+    """A new token of `role` for an existing home (one per phone, say), optionally named."""
+    if role not in ROLES:
+        raise HomerelayError(f"a token's role is {' or '.join(ROLES)}, not {role!r}")
+    name = name.strip() if name else None
+    if name is not None and not 1 <= len(name) <= TOKEN_NAME_MAX:
+        raise HomerelayError(f"a token name needs 1 to {TOKEN_NAME_MAX} characters")
+    token = new_token()
+    with db.transaction() as session:
+        home = session.get(Home, home_id)
+        if home is None:
+            raise HomerelayError(f"no home with id {home_id}")
+        row = Token(home_id=home_id, role=role, token_hash=hash_token(token),
+                    hint=token[:TOKEN_HINT_LENGTH], name=name)
+        session.add(row)
+        session.flush()
+        return IssuedToken(row.id, home.name, role, name, token)
 
 
 def revoke_token(db: Database, token_id: int) -> TokenInfo:
@@ -120,7 +206,8 @@ def revoke_token(db: Database, token_id: int) -> TokenInfo:
         if token.revoked_at is None:
             token.revoked_at = utcnow()
         home = session.get(Home, token.home_id)
-        return TokenInfo(token.id, home.name, token.role, token.hint, token.created_at, token.revoked_at)
+        return TokenInfo(token.id, home.name, token.role, token.hint, token.created_at,
+                         token.revoked_at, token.name)
 
 
 def _database(db_or_app) -> Database:
@@ -129,4 +216,6 @@ def _database(db_or_app) -> Database:
     return db_or_app.extensions["homerelay"].db
 
 
-__all__ = ["HomeTokens", "Identity", "TokenInfo", "create_home", "identify", "list_tokens", "revoke_token", "ROLE_APP", "ROLE_AGENT"]
+__all__ = ["HomeInfo", "HomeTokens", "Identity", "IssuedToken", "TokenInfo", "create_home",
+           "find_home", "identify", "issue_token", "list_homes", "list_tokens", "revoke_token",
+           "ROLE_APP", "ROLE_AGENT"]

@@ -54,6 +54,8 @@ class Token(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     # The first characters, so that a person can tell tokens apart in `homerelay token list`.
     hint: Mapped[str] = mapped_column(String(12))
+    # Optional, to tell a home's phones apart ("anna's phone"); `homerelay token create --name`.
+    name: Mapped[str | None] = mapped_column(String(100), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import logging
 import resource
+import signal
 import subprocess
 import sys
 
@@ -82,6 +83,7 @@ def serve(host: str, port: int, database_url: str, workers: int = 1) -> None:
         "proc_name": "homerelay",
         "control_socket_disable": True,
         "worker_exit": close_worker_app,
+        "post_worker_init": leave_interrupt_to_master,
     }
     raise_open_file_limit(WORKER_CONNECTIONS + SPARE_FILES)
     logger.info("homerelay server on http://%s:%s (database %s)", host, port, _redact(database_url))
@@ -97,6 +99,16 @@ def close_worker_app(_arbiter, worker) -> None:
         except Exception:
             # The worker is leaving anyway; a socket left behind is removed by the next sender.
             logger.exception("could not close the worker's relay cleanly")
+
+
+def leave_interrupt_to_master(_worker) -> None:
+    """gunicorn's post_worker_init hook: a worker ignores SIGINT and waits for the master's stop.
+
+    Ctrl-C in a terminal reaches every process of the group. The master then stops each worker
+    itself; a worker that also acted on the SIGINT would exit twice, and gevent would print the
+    second exit as a traceback.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def migrate_before_start(database_url: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import re
@@ -19,6 +20,7 @@ from homerelay.cli import demo, main
 from homerelay.errors import HomerelayError
 
 LINK = re.compile(r"(http://127\.0\.0\.1:\d+)/#token=(\S+)")
+TRY = re.compile(r"Try:\s+(.+)$")
 
 
 def test_demo_starts_everything_and_stops_cleanly(tmp_path, unused_port):
@@ -30,7 +32,9 @@ def test_demo_starts_everything_and_stops_cleanly(tmp_path, unused_port):
             stdout=subprocess.PIPE, stderr=log, cwd=tmp_path, env=env, text=True,
         )
         try:
-            base, token = _wait_for_link(demo, timeout=60)
+            lines = _lines_until(demo, TRY, timeout=60)
+            base, token = next(LINK.search(line).groups() for line in lines if LINK.search(line))
+            try_line = TRY.search(lines[-1]).group(1)
             assert base == f"http://127.0.0.1:{unused_port}"
             assert requests.get(f"{base}/healthz", timeout=5).ok
             headers = {"Authorization": f"Bearer {token}"}
@@ -41,6 +45,16 @@ def test_demo_starts_everything_and_stops_cleanly(tmp_path, unused_port):
                                        timeout=5).json()["devices"]
                 time.sleep(0.2)
             assert len(devices) == 10, "the simulated agent uploaded its devices"
+            agent_token = json.loads((tmp_path / "data" / "demo-home.json").read_text())["agent_token"]
+            command_lines = _command_lines()
+            assert any("agent" in line and "--simulate" in line for line in command_lines)
+            assert not any(agent_token in line for line in command_lines), "token visible in ps"
+            # The printed example works as it stands, from the folder the demo was started in
+            # (where `homerelay` is not on PATH).
+            shell_env = {**env, "PATH": "/usr/bin:/bin"}
+            tried = subprocess.run(["sh", "-c", try_line], cwd=tmp_path, env=shell_env,
+                                   capture_output=True, text=True, timeout=30)
+            assert (tried.returncode, tried.stdout) == (0, "done: kitchen light on\n"), tried.stderr
             demo.send_signal(signal.SIGINT)
             started = time.monotonic()
             assert demo.wait(15) == 0
@@ -66,7 +80,21 @@ def with_requests_refused(base):
     raise AssertionError("the server still answers after the demo stopped")
 
 
-def _wait_for_link(process, timeout):
+def _command_lines() -> list[str]:
+    """Every process's command line, as `ps` shows them."""
+    lines = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
+                    lines.append(cmdline.read().replace(b"\0", b" ").decode(errors="replace"))
+            except OSError:
+                pass  # the process ended meanwhile
+    return lines
+
+
+def _lines_until(process, pattern, timeout):
+    """The lines the process printed, up to and including the first that matches."""
     lines: queue.Queue = queue.Queue()
 
     def pump():
@@ -84,11 +112,10 @@ def _wait_for_link(process, timeout):
             break
         if line is None:
             break
-        seen.append(line)
-        match = LINK.search(line)
-        if match:
-            return match.group(1), match.group(2)
-    raise AssertionError(f"no sign-in link printed; output was: {''.join(seen)!r}")
+        seen.append(line.rstrip("\n"))
+        if pattern.search(line):
+            return seen
+    raise AssertionError(f"no line like {pattern.pattern!r} printed; output was: {seen!r}")
 
 
 def test_demo_refuses_a_busy_port(capsys, tmp_path, monkeypatch):

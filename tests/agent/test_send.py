@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 
@@ -84,3 +85,54 @@ def test_unreachable_server(capsys, unused_port):
     code = send("--server", f"http://127.0.0.1:{unused_port}", "--token", "t", "turn on the tv")
     assert code == 2 and "unreachable" in capsys.readouterr().err
 
+
+
+def test_the_words_need_no_quotes(relay_server, with_agent, capsys):
+    code = send("--server", relay_server.url, "--token", relay_server.home.app_token,
+                "open", "the", "garage", "door")
+    assert (code, capsys.readouterr().out) == (0, "done: garage door open\n")
+
+
+def test_options_may_follow_the_words(relay_server, with_agent, capsys):
+    code = send("turn", "on", "the", "tv", "--server", relay_server.url,
+                "--token", relay_server.home.app_token)
+    assert (code, capsys.readouterr().out) == (0, "done: living room tv on\n")
+
+
+def test_a_server_without_a_scheme_is_http(relay_server, with_agent, capsys):
+    bare = relay_server.url.removeprefix("http://")
+    assert "://" not in bare
+    code = send("--server", bare, "--token", relay_server.home.app_token, "turn on the tv")
+    assert (code, capsys.readouterr().out) == (0, "done: living room tv on\n")
+
+
+def test_a_server_from_the_environment_without_a_scheme_is_http(relay_server, with_agent, capsys,
+                                                                 monkeypatch):
+    monkeypatch.setenv("HOMERELAY_SERVER", relay_server.url.removeprefix("http://"))
+    monkeypatch.setenv("HOMERELAY_TOKEN", relay_server.home.app_token)
+    assert send("open", "the", "door") == 0
+    assert capsys.readouterr().out == "done: garage door open\n"
+
+
+def test_help_says_http_is_assumed(capsys):
+    with pytest.raises(SystemExit):
+        main(["send", "--help"])
+    assert "http:// is assumed" in " ".join(capsys.readouterr().out.split())
+
+
+def test_json_prints_the_finished_command(relay_server, with_agent, capsys):
+    code = send("--json", "--server", relay_server.url, "--token", relay_server.home.app_token,
+                "close the door")
+    command = json.loads(capsys.readouterr().out)
+    assert code == 0 and command["status"] == "done" and command["result"] == "garage door closed"
+    assert command["actions"] == [{"room": "garage", "device": "door", "action": "off"}]
+
+
+def test_a_done_command_without_a_result_names_a_door_open():
+    from homerelay.cli.send import describe
+
+    command = {"status": "done", "result": None, "intent": "control",
+               "actions": [{"room": "garage", "device": "door", "action": "on"},
+                           {"room": "living_room", "device": "tv", "action": "off"}]}
+    assert describe(command, {("garage", "door"): "servo"}) == (
+        "done: garage door open, living room tv off")

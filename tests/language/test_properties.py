@@ -31,9 +31,15 @@ def _check(result: ParseResult, text: str, house: House) -> None:
     if result.ok:
         assert result.intent in const.INTENTS
         devices = {(d.room, d.name) for d in house.devices}
+        asked = {(None, reading) for reading in const.READINGS} if house.sensor else set()
         for action in result.actions:
-            assert (action.room, action.device) in devices
-            assert action.action in const.ACTIONS
+            if result.intent == const.INTENT_STATUS:
+                # A question switches nothing: it names devices or readings to report.
+                assert action.action == const.ACTION_STATUS
+                assert (action.room, action.device) in devices | asked
+            else:
+                assert (action.room, action.device) in devices
+                assert action.action in const.ACTIONS
         if result.intent == const.INTENT_CONTROL:
             assert result.actions
             pairs = [(a.room, a.device) for a in result.actions]

@@ -127,6 +127,8 @@ OWN = [
     ("turn off both fans", "living_room:fan:off;bedroom:fan:off"),
     ("turn off all the lights in the kitchen", "kitchen:light:off"),
     ("turn on everything", EVERYTHING_ON),
+    ("turn off the whole house", "@all_off"),
+    ("is everything off", "@status"),
     # special intents
     ("turn off all devices", "@all_off"),
     ("everything off", "@all_off"),
@@ -155,9 +157,12 @@ OWN = [
     ("turn off the kitchen", "!reject:What should I turn off in the kitchen"),
     ("turn on and off the light", "!reject"),
     ("turn the light on off", "!reject:on and off"),
-    ("is the kitchen light on", "!reject:question"),
-    ("which fan is on", "!reject"),
-    ("what is the temperature", "!reject"),
+    ("is the kitchen light on and turn off the tv", "!reject:not both at once"),
+    ("turn on the temperature", "!reject:not change it"),
+    ("what's the temperature in the kitchen", "!reject:one sensor"),
+    ("is the kitchen fan on", "!reject:no fan in the kitchen"),
+    ("how are you", "!reject"),
+    ("what is it", "!reject"),
     ("play some music", "!reject"),
     ("turn up the volume", "!reject"),
     ("the", "!reject"),
@@ -261,3 +266,101 @@ def test_non_text_is_refused_not_raised(value) -> None:
 
 def test_too_long_text_is_refused(house) -> None:
     assert not parse("turn on the kitchen light " * 100, house).ok
+
+
+# Quantifiers qualify the noun they stand before, and nothing else:
+# (sentence, what it switches, devices it must leave alone).
+NO_DOOR, NO_OVEN, NO_FAN, NO_TV = "garage:door", "kitchen:oven", "fan", "living_room:tv"
+ALL_LIGHTS_ON = ALL_LIGHTS_OFF.replace(":off", ":on")
+QUANTIFIED = [
+    ("switch on each and every light", ALL_LIGHTS_ON, (NO_DOOR, NO_OVEN, NO_FAN, NO_TV)),
+    ("switch on each and every light in the kitchen", "kitchen:light:on",
+     (NO_DOOR, NO_OVEN, NO_FAN, "living_room:light")),
+    ("activate each and every light everywhere", ALL_LIGHTS_ON, (NO_DOOR, NO_OVEN, NO_FAN)),
+    ("turn on all the lights", ALL_LIGHTS_ON, (NO_DOOR, NO_OVEN, NO_FAN)),
+    ("turn on every light", ALL_LIGHTS_ON, (NO_DOOR, NO_OVEN, NO_FAN)),
+    ("turn on each light", ALL_LIGHTS_ON, (NO_DOOR, NO_OVEN, NO_FAN)),
+    ("turn on the light in every room", ALL_LIGHTS_ON, (NO_DOOR, NO_OVEN, NO_FAN)),
+    ("turn on every light in the house", ALL_LIGHTS_ON, (NO_DOOR, NO_OVEN, NO_FAN)),
+    ("lights on everywhere", ALL_LIGHTS_ON, (NO_DOOR, NO_OVEN, NO_FAN)),
+    ("lights out everywhere", ALL_LIGHTS_OFF, (NO_DOOR, NO_OVEN, NO_FAN)),
+    ("all and every light off in the bedroom", "bedroom:light:off", (NO_DOOR, NO_FAN)),
+    ("turn off each and every fan", "living_room:fan:off;bedroom:fan:off",
+     (NO_DOOR, NO_OVEN, "light", NO_TV)),
+    ("switch on all the lights in the whole house", ALL_LIGHTS_ON, (NO_DOOR, NO_OVEN, NO_FAN)),
+    ("turn on every light and open the door", ALL_LIGHTS_ON + ";garage:door:on",
+     (NO_OVEN, NO_FAN)),
+    ("turn on the whole kitchen", "kitchen:light:on;kitchen:oven:on", (NO_DOOR, NO_FAN)),
+    ("turn on everything", EVERYTHING_ON, ()),
+    ("turn everything on", EVERYTHING_ON, ()),
+    ("turn on the whole house", EVERYTHING_ON, ()),
+    ("switch everything on everywhere", EVERYTHING_ON, ()),
+    ("turn on the whole house and the garage light", EVERYTHING_ON, ()),
+]
+
+
+@pytest.mark.parametrize(("text", "expected", "untouched"), QUANTIFIED,
+                         ids=[t for t, _, _ in QUANTIFIED])
+def test_a_quantifier_binds_to_its_noun(text: str, expected: str, untouched, house) -> None:
+    result = parse(text, house)
+    assert matches(result, expected), f"{text!r} -> {describe(result)} ({result.error})"
+    switched = [f"{a.room}:{a.device}" for a in result.actions]
+    for device in untouched:
+        assert not any(device in name for name in switched), f"{text!r} switched {device}"
+
+
+# Questions: intent "status", the asked-about devices and readings, nothing switched.
+STATUS = [
+    ("how warm is it", "temperature"),
+    ("what's the temperature", "temperature"),
+    ("what is the temperature", "temperature"),
+    ("how hot is it in here", "temperature"),
+    ("temperature?", "temperature"),
+    ("how humid is it", "humidity"),
+    ("what is the humidity", "humidity"),
+    ("what are the temperature and the humidity", "temperature;humidity"),
+    ("is the kitchen light on", "kitchen:light"),
+    ("is the kitchen light off", "kitchen:light"),
+    ("is the garage door open", "garage:door"),
+    ("is the door closed", "garage:door"),
+    ("is the oven on", "kitchen:oven"),
+    ("are the lights on in the kitchen and the bedroom", "kitchen:light;bedroom:light"),
+    ("which fan is on", "living_room:fan;bedroom:fan"),
+    ("is the light on", "living_room:light;kitchen:light;bedroom:light;bathroom:light;"
+                        "garage:light"),
+    ("what is on in the kitchen", "kitchen:light;kitchen:oven"),
+    ("kitchen light status", "kitchen:light"),
+    ("how warm is it and is the garage door open", "temperature;garage:door"),
+    ("is the tv on and how humid is it", "living_room:tv;humidity"),
+    ("are any lights on in the kitchen", "kitchen:light"),
+    ("are there any fans on", "living_room:fan;bedroom:fan"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), STATUS, ids=[t for t, _ in STATUS])
+def test_a_question_names_what_it_asks_about(text: str, expected: str, house) -> None:
+    result = parse(text, house)
+    assert result.ok and result.intent == "status", f"{text!r}: {result.error}"
+    assert {a.action for a in result.actions} == {"status"}
+    assert ";".join(a.device if a.room is None else f"{a.room}:{a.device}"
+                    for a in result.actions) == expected
+
+
+def test_a_question_about_a_reading_has_no_room(house) -> None:
+    assert parse("how warm is it", house).to_dict() == {
+        "text": "how warm is it", "intent": "status", "error": None,
+        "actions": [{"room": None, "device": "temperature", "action": "status"}]}
+
+
+def test_a_house_without_a_sensor_cannot_be_asked_for_readings() -> None:
+    from homerelay.house import House
+
+    bare = House.from_yaml("rooms: [hall]\ndevices: [{room: hall, name: light, kind: led, pin: 2}]")
+    assert parse("how warm is it", bare).error == "This house has no sensor for the temperature."
+    assert parse("is the light on", bare).actions[0].device == "light"
+
+
+@pytest.mark.parametrize("text", ["is everything off", "is the door open", "are all lights off"])
+def test_a_question_never_switches(text: str, house) -> None:
+    result = parse(text, house)
+    assert result.intent == "status" and all(a.action == "status" for a in result.actions)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -95,21 +96,50 @@ def test_a_database_from_before_migrations_is_stamped_and_upgraded_in_place(empt
     assert _revision(empty_database_url) == HEAD
 
 
-def test_the_limits_tables_come_from_the_second_migration(empty_database_url):
-    _make_pre_migration_database(empty_database_url)
-    engine = create_engine(normalize_url(empty_database_url))
+@contextmanager
+def _migrating_from_before_migrations(url: str):
+    """A connection to a pre-migration database stamped 0001, and alembic's command module."""
+    from alembic import command
+
+    _make_pre_migration_database(url)
+    engine = create_engine(normalize_url(url))
     try:
         with engine.begin() as connection:
-            from alembic import command
-
             config = alembic_config(connection)
             command.stamp(config, "0001")
-            command.upgrade(config, "head")
-            assert connection.execute(text("SELECT count(*) FROM rate_limit_hits")).scalar() == 0
-            command.downgrade(config, "0001")
-            with pytest.raises(Exception):
-                with connection.begin_nested():
-                    connection.execute(text("SELECT count(*) FROM rate_limit_hits"))
-            assert connection.execute(text("SELECT name FROM homes")).scalar() == "old home"
+            yield connection, config, command
     finally:
         engine.dispose()
+
+
+def _fails(connection, statement: str) -> None:
+    with pytest.raises(Exception):
+        with connection.begin_nested():
+            connection.execute(text(statement))
+
+
+def test_the_limits_tables_come_from_the_second_migration(empty_database_url):
+    with _migrating_from_before_migrations(empty_database_url) as (connection, config, command):
+        command.upgrade(config, "head")
+        assert connection.execute(text("SELECT count(*) FROM rate_limit_hits")).scalar() == 0
+        command.downgrade(config, "0001")
+        _fails(connection, "SELECT count(*) FROM rate_limit_hits")
+        assert connection.execute(text("SELECT name FROM homes")).scalar() == "old home"
+
+
+def test_the_third_migration_names_tokens_and_old_tokens_keep_working(empty_database_url):
+    with _migrating_from_before_migrations(empty_database_url) as (connection, config, command):
+        command.upgrade(config, "0003")
+        names = connection.execute(text("SELECT id, name FROM tokens ORDER BY id")).all()
+        assert [tuple(row) for row in names] == [(1, None), (2, None)]
+        connection.execute(text("UPDATE tokens SET name = 'anna''s phone' WHERE id = 1"))
+        command.downgrade(config, "0002")
+        _fails(connection, "SELECT name FROM tokens")
+        assert connection.execute(text("SELECT count(*) FROM tokens")).scalar() == 2
+    app = create_app({"DATABASE_URL": empty_database_url, "LIMITS_ENABLED": False})
+    try:
+        # Upgraded again at start: a token from before signs in as it did.
+        client = app.test_client()
+        assert client.get("/api/v1/commands", headers={"Authorization": f"Bearer {APP_TOKEN}"}).status_code == 200
+    finally:
+        app.extensions["homerelay"].close()
