@@ -90,9 +90,9 @@ def test_tokens_never_appear_in_the_server_or_agent_logs(server_process, databas
         capture_output=True, text=True, timeout=60,
     )
     assert refused.returncode == 2
-    # Last (it refuses this address for a minute): enough failures to trip the sign-in throttle, which logs the address it refuses.
-    for _ in range(12):
-        get("/api/v1/devices", headers=bearer(wrong))
+    # Last (it refuses this address for a minute): enough guesses to trip the sign-in throttle, which logs the address it refuses.
+    for guess in range(12):
+        get("/api/v1/devices", headers=bearer(f"{wrong}{guess}"))
     assert {200, 201, 400, 401, 403, 404, 413, 422, 429} <= set(statuses)
     server.stop()
 
@@ -215,8 +215,8 @@ def test_security_headers_on_every_answer(headers_app, name, method, path, role,
 def test_security_headers_on_the_throttle_refusal(headers_app):
     app, _ = headers_app
     client = app.test_client()
-    for _ in range(3):
-        response = client.get("/api/v1/commands", headers={"Authorization": "Bearer nope"})
+    for guess in range(3):
+        response = client.get("/api/v1/commands", headers={"Authorization": f"Bearer nope-{guess}"})
     assert response.status_code == 429 and response.headers["Retry-After"]
     check_security_headers(response)
 

@@ -6,6 +6,7 @@ import pytest
 
 from homerelay.server import homes
 from homerelay.server.homes import create_home, list_tokens, revoke_token
+from homerelay.server.sql_limits_storage import storage_uri_for
 
 # (method, path, role that may call it, a valid body)
 V1_ENDPOINTS = [
@@ -96,14 +97,58 @@ def test_failed_sign_ins_are_throttled_per_address(make_app):
     tokens = create_home(app, "h")
     client = app.test_client()
     attacker = {"REMOTE_ADDR": "203.0.113.9"}
-    for _ in range(3):
-        assert client.get("/api/v1/commands", headers={"Authorization": "Bearer guess"}, environ_base=attacker).status_code == 401
+    for guess in range(3):
+        assert client.get("/api/v1/commands", headers={"Authorization": f"Bearer guess-{guess}"}, environ_base=attacker).status_code == 401
     blocked = client.get("/api/v1/commands", headers={"Authorization": f"Bearer {tokens.app_token}"}, environ_base=attacker)
     assert blocked.status_code == 429
     assert int(blocked.headers["Retry-After"]) >= 1
     assert blocked.get_json()["error"] == "too_many_requests"
     elsewhere = client.get("/api/v1/commands", headers={"Authorization": f"Bearer {tokens.app_token}"}, environ_base={"REMOTE_ADDR": "198.51.100.7"})
     assert elsewhere.status_code == 200
+
+
+@pytest.fixture(params=["memory", "database"])
+def throttled_app(request, make_app, database_url):
+    """An app with the default sign-in throttle, counting in memory (one process) or in the database (several)."""
+    config = {} if request.param == "memory" else {"LIMITS_STORAGE_URI": storage_uri_for(database_url)}
+    app = make_app(**config)
+    return app, create_home(app, "household")
+
+
+@pytest.mark.parametrize("path", ["/t/{token}/get_data", "/api/v1/commands"])
+def test_one_wrong_token_repeated_never_locks_out_the_household(throttled_app, database_url, path):
+    app, tokens = throttled_app
+    client = app.test_client()
+    router = {"REMOTE_ADDR": "192.0.2.44"}  # the home's router: the Pi and the phone behind it
+    mistyped = tokens.agent_token[:-1] + ("A" if tokens.agent_token[-1] != "A" else "B")
+
+    def get(token):
+        if "{token}" in path:
+            return client.get(path.format(token=token), environ_base=router)
+        return client.get(path, headers={"Authorization": f"Bearer {token}"}, environ_base=router)
+
+    for _ in range(100):
+        refused = get(mistyped)
+        assert refused.status_code == 401
+        detail = refused.get_json()["detail"]
+        assert "/t/<token>/" in detail and "Authorization: Bearer" in detail
+    assert get(tokens.app_token).status_code == 200
+    # Only a hash of the wrong token is kept, never the token itself.
+    with app.extensions["homerelay"].db.engine.connect() as connection:
+        kept = " ".join(str(row) for row in connection.exec_driver_sql("SELECT key FROM rate_limit_hits"))
+    assert mistyped not in kept and mistyped[-16:] not in kept
+
+
+def test_many_distinct_wrong_tokens_are_still_throttled(throttled_app):
+    app, tokens = throttled_app
+    client = app.test_client()
+    guesser = {"REMOTE_ADDR": "203.0.113.10"}
+    statuses = [
+        client.get("/api/v1/commands", headers={"Authorization": f"Bearer guess-{n}"}, environ_base=guesser).status_code
+        for n in range(30)
+    ]
+    assert statuses[:10] == [401] * 10 and statuses[10:] == [429] * 20
+    assert client.get(f"/t/{tokens.app_token}/get_data", environ_base=guesser).status_code == 429
 
 
 def test_per_token_request_limit(make_app):
@@ -124,7 +169,7 @@ def test_forwarded_for_is_ignored_without_trusted_proxies(make_app):
     app = make_app(SIGNIN_FAILURE_LIMIT="2 per minute")
     client = app.test_client()
     for n in range(2):
-        client.get("/api/v1/devices", headers={"Authorization": "Bearer x", "X-Forwarded-For": f"10.0.0.{n}"})
+        client.get("/api/v1/devices", headers={"Authorization": f"Bearer x{n}", "X-Forwarded-For": f"10.0.0.{n}"})
     spoofed = client.get("/api/v1/devices", headers={"Authorization": "Bearer x", "X-Forwarded-For": "10.0.0.99"})
     assert spoofed.status_code == 429
 
@@ -132,8 +177,8 @@ def test_forwarded_for_is_ignored_without_trusted_proxies(make_app):
 def test_forwarded_for_is_used_behind_a_trusted_proxy(make_app):
     app = make_app(SIGNIN_FAILURE_LIMIT="2 per minute", TRUSTED_PROXIES=1)
     client = app.test_client()
-    for _ in range(2):
-        client.get("/api/v1/devices", headers={"Authorization": "Bearer x", "X-Forwarded-For": "192.0.2.1"})
+    for n in range(2):
+        client.get("/api/v1/devices", headers={"Authorization": f"Bearer x{n}", "X-Forwarded-For": "192.0.2.1"})
     assert client.get("/api/v1/devices", headers={"Authorization": "Bearer x", "X-Forwarded-For": "192.0.2.1"}).status_code == 429
     assert client.get("/api/v1/devices", headers={"Authorization": "Bearer x", "X-Forwarded-For": "192.0.2.2"}).status_code == 401
 
