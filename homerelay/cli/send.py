@@ -9,8 +9,6 @@ from homerelay.cli.connection import add_server_arguments, require_server
 
 EXIT_DONE = 0
 EXIT_NOT_DONE = 1
-# A command ends done, failed, or expired (waited longer than its time to live, never carried out).
-FINISHED = (const.STATUS_DONE, const.STATUS_FAILED, const.STATUS_EXPIRED)
 # Poll quickly at first (a loopback agent answers within milliseconds), then back off.
 FIRST_POLL = 0.05
 MAX_POLL = 0.5
@@ -50,7 +48,7 @@ def wait_for(client, command: dict, timeout: float) -> dict:
     """Poll the command until the agent has finished it or the timeout has passed."""
     deadline = time.monotonic() + timeout
     pause = FIRST_POLL
-    while command["status"] not in FINISHED:
+    while command["status"] not in const.FINAL_STATUSES:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             break
@@ -61,7 +59,7 @@ def wait_for(client, command: dict, timeout: float) -> dict:
 
 
 def describe(command: dict) -> str:
-    """One line: ``done: kitchen light on``, ``failed: …``, ``expired: …`` or ``timed out: …``."""
+    """One line: ``done: kitchen light on``, ``failed: …``, ``expired: …``, ``replaced: …`` or ``timed out: …``."""
     status = command["status"]
     if status == const.STATUS_DONE:
         return f"done: {command.get('result') or _actions(command)}"
@@ -69,6 +67,8 @@ def describe(command: dict) -> str:
         return f"failed: {command.get('result') or 'the agent could not carry it out'}"
     if status == const.STATUS_EXPIRED:
         return "expired: the agent did not take it in time, so it was not carried out"
+    if status in (const.STATUS_REPLACED, const.STATUS_REJECTED):
+        return f"{status}: {command.get('result')}"
     return (f"timed out: the agent has not carried it out yet "
             f"(command {command['id']} is {status})")
 
