@@ -21,10 +21,12 @@ def original() -> Path:
     return ORIGINAL
 
 
-@pytest.fixture
-def homerelay_serve(tmp_path):
-    """`homerelay serve` (gunicorn, as in production) on a fresh SQLite file; killed at the end."""
-    server = ServerProcess(f"sqlite:///{tmp_path / 'homerelay.db'}", tmp_path / "server.log")
+@pytest.fixture(scope="module")
+def homerelay_serve(tmp_path_factory):
+    """`homerelay serve` (gunicorn, as in production) on a fresh SQLite file, for the tests of a
+    module, each with a home of its own; killed at the end."""
+    folder = tmp_path_factory.mktemp("homerelay")
+    server = ServerProcess(f"sqlite:///{folder / 'homerelay.db'}", folder / "server.log")
     try:
         yield server.start()
     finally:
