@@ -42,7 +42,15 @@ STATUS_DELIVERED = "delivered"
 STATUS_DONE = "done"
 STATUS_FAILED = "failed"
 STATUS_EXPIRED = "expired"
-COMMAND_STATUSES = (STATUS_PENDING, STATUS_DELIVERED, STATUS_DONE, STATUS_FAILED, STATUS_EXPIRED)
+# Only the original endpoints produce these: a sentence kept although it was not understood,
+# and a command a later one overwrote before the original Pi script read the one slot.
+STATUS_REJECTED = "rejected"
+STATUS_REPLACED = "replaced"
+COMMAND_STATUSES = (
+    STATUS_PENDING, STATUS_DELIVERED, STATUS_DONE, STATUS_FAILED, STATUS_EXPIRED, STATUS_REJECTED, STATUS_REPLACED
+)
+# A command in one of these is over: nothing will happen to it any more.
+FINAL_STATUSES = (STATUS_DONE, STATUS_FAILED, STATUS_EXPIRED, STATUS_REJECTED, STATUS_REPLACED)
 ACK_STATUSES = (STATUS_DONE, STATUS_FAILED)
 
 # Where a command came from.

@@ -12,6 +12,7 @@ from werkzeug.serving import make_server
 
 from homerelay.server import create_app
 from homerelay.server.homes import create_home
+from tests.availability import missing
 
 # A PostgreSQL database the tests may use, e.g. postgresql://homerelay:pw@127.0.0.1/homerelay_test.
 # Tests only ever touch a schema of their own in it (one per test run, dropped at the end).
@@ -34,9 +35,7 @@ def postgres_test_url(empty: bool = False) -> str:
     """The PostgreSQL test database with no rows (no tables at all if `empty`); skips (fails on CI) without one."""
     base = os.environ.get(POSTGRES_URL_ENV)
     if not base:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI needs PostgreSQL: set {POSTGRES_URL_ENV} (.ci/run starts one)")
-        pytest.skip(f"PostgreSQL tests need {POSTGRES_URL_ENV}=postgresql://user:password@host/database")
+        missing("PostgreSQL", f"set {POSTGRES_URL_ENV}=postgresql://user:password@host/database; .ci/run starts one")
     from alembic.script import ScriptDirectory
     from sqlalchemy import create_engine, make_url, text
 

@@ -11,8 +11,6 @@ from homerelay.house import said
 
 EXIT_DONE = 0
 EXIT_NOT_DONE = 1
-# A command ends done, failed, or expired (waited longer than its time to live, never carried out).
-FINISHED = (const.STATUS_DONE, const.STATUS_FAILED, const.STATUS_EXPIRED)
 # Poll quickly at first (a loopback agent answers within milliseconds), then back off.
 FIRST_POLL = 0.05
 MAX_POLL = 0.5
@@ -60,7 +58,7 @@ def wait_for(client, command: dict, timeout: float) -> dict:
     """Poll the command until the agent has finished it or the timeout has passed."""
     deadline = time.monotonic() + timeout
     pause = FIRST_POLL
-    while command["status"] not in FINISHED:
+    while command["status"] not in const.FINAL_STATUSES:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             break
@@ -71,7 +69,7 @@ def wait_for(client, command: dict, timeout: float) -> dict:
 
 
 def describe(command: dict, kinds: dict | None = None) -> str:
-    """One line: ``done: kitchen light on``, ``failed: …``, ``expired: …`` or ``timed out: …``.
+    """One line: ``done: kitchen light on``, ``failed: …``, ``expired: …``, ``replaced: …`` or ``timed out: …``.
 
     `kinds` maps (room, device) to its kind, so that a door is said open or closed.
     """
@@ -82,6 +80,8 @@ def describe(command: dict, kinds: dict | None = None) -> str:
         return f"failed: {command.get('result') or 'the agent could not carry it out'}"
     if status == const.STATUS_EXPIRED:
         return "expired: the agent did not take it in time, so it was not carried out"
+    if status in (const.STATUS_REPLACED, const.STATUS_REJECTED):
+        return f"{status}: {command.get('result')}"
     return (f"timed out: the agent has not carried it out yet "
             f"(command {command['id']} is {status})")
 

@@ -12,10 +12,13 @@ from limits import parse as parse_limit
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
-from homerelay.server.homes import Identity, identify
+from homerelay.server.homes import Identity, hash_token, identify
 from homerelay.server.http_errors import ApiError
 
 logger = logging.getLogger(__name__)
+
+# Both ways a token can travel, named in every 401 so a misconfigured device can be put right.
+SIGN_IN_FORMS = "'Authorization: Bearer <token>' or, for the original endpoints, a '/t/<token>/' URL"
 
 
 def token_from_request(allow_query: bool = False) -> str | None:
@@ -32,10 +35,13 @@ def token_from_request(allow_query: bool = False) -> str | None:
 
 
 class SignInThrottle:
-    """Counts failed sign-ins per client address and refuses that address once it has too many."""
+    """Counts the distinct wrong tokens of each client address and refuses it once it has too many."""
 
     def __init__(self, limit: str, storage_uri: str) -> None:
         self.limit = parse_limit(limit)
+        # A token counts once per window: a device repeating one mistyped token is not a guesser,
+        # and must not lock the household's other devices behind the same address out.
+        self.first_use = type(self.limit)(1, self.limit.multiples)
         # With several processes the storage is shared (the database), so an address
         # cannot spread its guesses over processes to escape the throttle.
         self.storage = storage_from_string(storage_uri)
@@ -52,9 +58,11 @@ class SignInThrottle:
                 headers={"Retry-After": str(retry_after)},
             )
 
-    def record_failure(self, address: str) -> None:
-        """Count one failed sign-in."""
-        self.limiter.hit(self.limit, "signin", address)
+    def record_failure(self, address: str, token: str) -> None:
+        """Count a failed sign-in, unless this address already tried this token in the window."""
+        # Only the token's hash is kept (in the database when processes share the count).
+        if self.limiter.hit(self.first_use, "signin-token", address, hash_token(token)):
+            self.limiter.hit(self.limit, "signin", address)
 
     def close(self) -> None:
         """Release the storage's connections, if it has any."""
@@ -71,13 +79,17 @@ def authenticate(roles: tuple[str, ...], allow_query: bool = False) -> Identity:
     throttle.check(address)
     token = token_from_request(allow_query)
     if token is None:
-        raise ApiError(401, "sign in with 'Authorization: Bearer <token>'", headers={"WWW-Authenticate": "Bearer"})
+        raise ApiError(401, f"sign in with {SIGN_IN_FORMS}", headers={"WWW-Authenticate": "Bearer"})
     identity = identify(relay.db, token)
     if identity is None:
-        throttle.record_failure(address)
+        throttle.record_failure(address, token)
         # Log who tried, never what they tried with.
         logger.warning("refused an unknown or revoked token from %s", address)
-        raise ApiError(401, "this token is not valid (unknown or revoked)", headers={"WWW-Authenticate": "Bearer"})
+        raise ApiError(
+            401,
+            f"this token is not valid (unknown or revoked); check the token sent as {SIGN_IN_FORMS}",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     if identity.role not in roles:
         raise ApiError(403, f"a token of role '{identity.role}' may not do this; it needs role {' or '.join(roles)}")
     g.identity = identity

@@ -121,18 +121,20 @@ class CoolingAutomation:
             if row is None:
                 row = CoolingRule(home_id=home_id)
                 session.add(row)
-            elif (row.room, row.device) != (settings.room, settings.device):
-                row.paused_until = None
+            # Saving the rule is the person's latest word on cooling: it ends their pause at once.
+            row.paused_until = None
             row.enabled, row.threshold, row.hysteresis = settings.enabled, settings.threshold, settings.hysteresis
             row.room, row.device = settings.room, settings.device
             row.updated_at = utcnow()
         self.evaluate(home_id)
         return self.announce(home_id)
 
-    def set_threshold(self, home_id: int, threshold: float) -> dict:
-        """Change only the threshold (the original API's `set_threshold`)."""
+    def set_threshold(self, home_id: int, threshold: float | None) -> dict:
+        """The original API's threshold: a number turns the rule on at it, None turns the rule off."""
         settings, _, _ = self.settings(home_id)
-        return self.update(home_id, replace(settings, threshold=threshold))
+        if threshold is None:
+            return self.update(home_id, replace(settings, enabled=False))
+        return self.update(home_id, replace(settings, enabled=True, threshold=threshold))
 
     def announce(self, home_id: int) -> dict:
         """Send the rule to event listeners; returns it."""

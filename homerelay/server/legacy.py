@@ -1,40 +1,44 @@
-"""The original server's endpoints, answered byte for byte as before, over the same store as v1."""
+"""The original server's endpoints over HTTP: its requests read, and answered byte for byte as it did."""
 
 from __future__ import annotations
 
 import json
 import logging
 import math
+import re
 
-from flask import Blueprint, Flask, g, jsonify, request
-from sqlalchemy import select
+from flask import Blueprint, Flask, Response, g, jsonify, request
 
-from homerelay.const import (
-    COMMAND_TEXT_MAX,
-    HUMIDITY_MAX,
-    HUMIDITY_MIN,
-    INTENT_TERMINATE,
-    ROLE_AGENT,
-    ROLE_APP,
-    SOURCE_LEGACY,
-    TEMPERATURE_MAX_C,
-    TEMPERATURE_MIN_C,
-)
+from homerelay.const import HUMIDITY_MAX, HUMIDITY_MIN, ROLE_AGENT, ROLE_APP, TEMPERATURE_MAX_C, TEMPERATURE_MIN_C
 from homerelay.server.api.blueprint import identity, relay
 from homerelay.server.auth import RoleMap
 from homerelay.server.http_errors import ApiError
-from homerelay.server.models import LegacyValue, utcnow
 
 logger = logging.getLogger(__name__)
 
-KEY_DEVICES = "devices"
-KEY_INFORMATION = "information"
+# The original had one URL for the phone and the Pi: either of a home's tokens may call any endpoint.
+EITHER_ROLE = (ROLE_APP, ROLE_AGENT)
+# The original took digits only (`str.isnumeric`); a decimal such as 25.5 is accepted as well.
+DECIMAL = re.compile(r"[0-9]+\.[0-9]+")
 
 roles = RoleMap()
 
 
-def _json_body():
-    """The body as the original clients send it: JSON, often a JSON string of JSON."""
+def _bare_text(text: str) -> Response:
+    """A bare-text answer; plain text, so that nothing an agent uploaded is rendered as HTML."""
+    return Response(text, mimetype="text/plain")
+
+
+def _raw_text() -> str:
+    """The body as the original read it (`request.data`, UTF-8): whole, spaces and all."""
+    try:
+        return request.data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ApiError(400, "the body is not UTF-8 text") from error
+
+
+def _json_body() -> dict:
+    """The body as the original clients send it: a JSON string of a JSON object (or the object)."""
     data = request.get_json(silent=True)
     if data is None:
         raise ApiError(400, "the body must be JSON")
@@ -49,52 +53,36 @@ def _json_body():
     return data
 
 
-def _raw_text(limit: int) -> str:
-    text = request.get_data(as_text=True).strip()
-    if not text:
-        raise ApiError(400, "the body is empty; send the text as the raw body")
-    if len(text) > limit:
-        raise ApiError(400, f"the text is longer than {limit} characters")
-    return text
+def _field(data: dict, name: str):
+    if name not in data:
+        raise ApiError(400, f"{name}: missing")
+    return data[name]
 
 
-def _number(value, name: str, low: float, high: float) -> float:
+def _sensor_value(value, name: str, low: float, high: float) -> float:
+    """A reading's number (a JSON number, or text holding one), within what the sensor can measure."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ApiError(400, f"{name}: {value!r} is not a number")
     try:
         number = float(value)
-    except (TypeError, ValueError) as error:
+    except (ValueError, OverflowError) as error:
         raise ApiError(400, f"{name}: {value!r} is not a number") from error
     if not math.isfinite(number) or not low <= number <= high:
         raise ApiError(400, f"{name}: {value!r} is outside {low:g}..{high:g}")
     return number
 
 
-def _store_value(key: str, value: str) -> None:
-    home_id = identity().home_id
-    with relay().db.transaction() as session:
-        row = session.get(LegacyValue, (home_id, key))
-        if row is None:
-            session.add(LegacyValue(home_id=home_id, key=key, value=value, updated_at=utcnow()))
-        else:
-            row.value, row.updated_at = value, utcnow()
-
-
-def _load_value(key: str) -> str | None:
-    with relay().db.reading() as session:
-        row = session.scalars(
-            select(LegacyValue).where(LegacyValue.home_id == identity().home_id, LegacyValue.key == key)
-        ).first()
-        return row.value if row is not None else None
-
-
-def _format_number(value: float) -> str:
-    """25.0 -> '25', 25.5 -> '25.5' (the original showed what the sensor sent)."""
-    return f"{value:g}"
-
-
-def legacy_device_list(devices: list[dict]) -> str:
-    """The original device list: `| living_room light | kitchen oven | ` of the devices that are on."""
-    on = [f"{d['room']} {d['device']}" for d in devices if d["state"] == "on"]
-    return "| " + "".join(f"{name} | " for name in on)
+def _threshold(text: str) -> float | None:
+    """The threshold a text sets, or None for a text that is no number (the original's `null`)."""
+    if not (text.isnumeric() or DECIMAL.fullmatch(text)):
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        return None  # a numeric character that is no digit, such as "½"
+    if not TEMPERATURE_MIN_C <= value <= TEMPERATURE_MAX_C:
+        raise ApiError(400, f"threshold: {text!r} is outside {TEMPERATURE_MIN_C:g}..{TEMPERATURE_MAX_C:g} °C")
+    return value
 
 
 def build_blueprint(name: str, url_prefix: str | None) -> Blueprint:
@@ -109,84 +97,67 @@ def build_blueprint(name: str, url_prefix: str | None) -> Blueprint:
     bp.before_request(roles.check_request)
 
     @bp.post("/set_command")
-    @roles.require(ROLE_APP)
+    @roles.require(*EITHER_ROLE)
     def set_command():
-        text = _raw_text(COMMAND_TEXT_MAX)
-        submission = relay().submit_text(identity().home_id, text, SOURCE_LEGACY)
-        if submission.command is None:
+        text = _raw_text()
+        submission = relay().legacy_slot.submit_command(identity().home_id, text)
+        if not submission.parsed.ok:
             # The original app has no way to show an error: answer as before, log why.
             logger.info("original app sent a sentence that is not understood: %s", submission.parsed.error)
         return jsonify([text])
 
     @bp.get("/get_command")
-    @roles.require(ROLE_AGENT)
+    @roles.require(*EITHER_ROLE)
     def get_command():
-        latest = relay().queue.latest(identity().home_id)
-        if latest is None:
-            return jsonify(None)
-        if latest.intent == INTENT_TERMINATE:
-            if latest.legacy_served:
-                return jsonify(None)
-            relay().queue.mark_legacy_served(latest.id)
-        return jsonify(latest.text)
+        return _bare_text(relay().legacy_slot.read_command(identity().home_id))
 
     @bp.post("/set_data")
-    @roles.require(ROLE_AGENT)
+    @roles.require(*EITHER_ROLE)
     def set_data():
         data = _json_body()
-        temperature = _number(data.get("temperature"), "temperature", TEMPERATURE_MIN_C, TEMPERATURE_MAX_C)
-        humidity = _number(data.get("humidity"), "humidity", HUMIDITY_MIN, HUMIDITY_MAX)
-        relay().add_readings(identity().home_id, [(temperature, humidity, utcnow())])
-        return jsonify([data.get("temperature"), data.get("humidity")])
+        sent = (_field(data, "temperature"), _field(data, "humidity"))
+        temperature = _sensor_value(sent[0], "temperature", TEMPERATURE_MIN_C, TEMPERATURE_MAX_C)
+        humidity = _sensor_value(sent[1], "humidity", HUMIDITY_MIN, HUMIDITY_MAX)
+        # The original printed what it was sent: `24` stays `24`, `24.0` stays `24.0`.
+        shown = (str(sent[0]), str(sent[1]))
+        relay().legacy_slot.add_reading(identity().home_id, temperature, humidity, shown)
+        return jsonify(list(sent))
 
     @bp.get("/get_data")
-    @roles.require(ROLE_APP, ROLE_AGENT)
+    @roles.require(*EITHER_ROLE)
     def get_data():
-        latest = relay().readings.latest(identity().home_id)
-        if latest["at"] is None:
-            return jsonify(None)
-        return f"temperature: {_format_number(latest['temperature'])}°C  humidity: {_format_number(latest['humidity'])}%"
+        return _bare_text(relay().legacy_slot.data_text(identity().home_id))
 
     @bp.post("/set_threshold")
-    @roles.require(ROLE_APP)
+    @roles.require(*EITHER_ROLE)
     def set_threshold():
-        text = _raw_text(32)
-        threshold = _number(text, "threshold", TEMPERATURE_MIN_C, TEMPERATURE_MAX_C)
-        relay().cooling.set_threshold(identity().home_id, threshold)
+        text = _raw_text()
+        relay().legacy_slot.set_threshold(identity().home_id, _threshold(text), text)
         return jsonify(text)
 
     @bp.get("/get_threshold")
-    @roles.require(ROLE_APP, ROLE_AGENT)
+    @roles.require(*EITHER_ROLE)
     def get_threshold():
-        settings, _, saved = relay().cooling.settings(identity().home_id)
-        return _format_number(settings.threshold) if saved else jsonify(None)
+        return _bare_text(relay().legacy_slot.threshold_text(identity().home_id))
 
     @bp.post("/set_devices")
-    @roles.require(ROLE_AGENT)
+    @roles.require(*EITHER_ROLE)
     def set_devices():
-        data = _json_body()
-        devices = data.get("devices")
+        devices = _field(_json_body(), "devices")
         if not isinstance(devices, str):
             raise ApiError(400, "devices: expected a text such as '| living_room light | '")
-        _store_value(KEY_DEVICES, devices)
-        return jsonify(data)
+        relay().legacy_slot.set_devices(identity().home_id, devices)
+        return jsonify(devices)
 
     @bp.get("/get_devices")
-    @roles.require(ROLE_APP, ROLE_AGENT)
+    @roles.require(*EITHER_ROLE)
     def get_devices():
-        states = relay().devices.states(identity().home_id)
-        if states["devices"]:
-            return legacy_device_list(states["devices"])
-        stored = _load_value(KEY_DEVICES)
-        return stored if stored is not None else jsonify(None)
+        return _bare_text(relay().legacy_slot.devices_text(identity().home_id))
 
     @bp.post("/set_inf")
-    @roles.require(ROLE_APP, ROLE_AGENT)
+    @roles.require(*EITHER_ROLE)
     def set_inf():
-        data = _json_body()
-        information = data.get("information")
-        _store_value(KEY_INFORMATION, json.dumps(information))
-        return jsonify(information)
+        return jsonify(_field(_json_body(), "information"))
 
     return bp
 

@@ -60,13 +60,19 @@ class Token(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
+# The longest command text the history keeps (the original endpoints take longer ones).
+COMMAND_TEXT_COLUMN = 500
+# What the history keeps in place of a NUL character, which PostgreSQL text cannot hold.
+NUL_STAND_IN = "\ufffd"
+
+
 class Command(Base):
     """A command from the app, the automation or the original endpoints, kept until carried out."""
 
     __tablename__ = "commands"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     home_id: Mapped[int] = mapped_column(ForeignKey("homes.id", ondelete="CASCADE"))
-    text: Mapped[str] = mapped_column(String(500))
+    text: Mapped[str] = mapped_column(String(COMMAND_TEXT_COLUMN))
     source: Mapped[str] = mapped_column(String(16))
     intent: Mapped[str | None] = mapped_column(String(16), nullable=True)
     actions: Mapped[list] = mapped_column(JSON, default=list)

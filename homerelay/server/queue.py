@@ -12,10 +12,10 @@ from sqlalchemy.exc import IntegrityError
 
 from homerelay.const import (
     EVENT_COMMAND,
+    FINAL_STATUSES,
     STATUS_DELIVERED,
     STATUS_DONE,
     STATUS_EXPIRED,
-    STATUS_FAILED,
     STATUS_PENDING,
 )
 from homerelay.errors import HomerelayError
@@ -27,7 +27,7 @@ from homerelay.server.serialize import command_to_dict, to_iso
 logger = logging.getLogger(__name__)
 
 UNFINISHED = (STATUS_PENDING, STATUS_DELIVERED)
-FINISHED = (STATUS_DONE, STATUS_FAILED, STATUS_EXPIRED)
+FINISHED = FINAL_STATUSES
 
 # Every command passes through these statements (submit, deliver, acknowledge): they are Core
 # statements built once, so each request runs them without an ORM session's bookkeeping.
@@ -72,13 +72,15 @@ class IdempotencyConflictError(HomerelayError, ValueError):
 
 @dataclass(frozen=True)
 class NewCommand:
-    """What to queue: the text and what the language made of it."""
+    """What to queue: the text and what the language made of it (a record only, if not pending)."""
 
     text: str
     source: str
     intent: str | None
     actions: list[dict]
     idempotency_key: str | None = None
+    status: str = STATUS_PENDING
+    result: str | None = None
 
 
 class CommandQueue:
@@ -93,6 +95,8 @@ class CommandQueue:
     def submit(self, home_id: int, new: NewCommand) -> tuple[dict, bool]:
         """Queue a command; returns it and whether it was created (False: an idempotent replay)."""
         created_at = utcnow()
+        # A record of something that will never be carried out (see `NewCommand`) ends as it starts.
+        done_at = created_at if new.status in FINISHED else None
         try:
             with self.db.writing() as connection:
                 earlier = self._earlier(connection, home_id, new)
@@ -106,8 +110,10 @@ class CommandQueue:
                         "source": new.source,
                         "intent": new.intent,
                         "actions": new.actions,
-                        "status": STATUS_PENDING,
+                        "status": new.status,
+                        "result": new.result,
                         "created_at": created_at,
+                        "done_at": done_at,
                         "idempotency_key": new.idempotency_key,
                     },
                 )
@@ -128,11 +134,11 @@ class CommandQueue:
             "source": new.source,
             "intent": new.intent,
             "actions": list(new.actions),
-            "status": STATUS_PENDING,
-            "result": None,
+            "status": new.status,
+            "result": new.result,
             "created_at": to_iso(created_at),
             "delivered_at": None,
-            "done_at": None,
+            "done_at": to_iso(done_at),
         }
         logger.debug("queued command %s for home %s: %s", command_id, home_id, created["actions"])
         self._announce(home_id, [created])
@@ -165,18 +171,6 @@ class CommandQueue:
                 select(Command).where(Command.home_id == home_id).order_by(Command.id.desc()).limit(limit)
             )
             return [command_to_dict(row) for row in rows]
-
-    def latest(self, home_id: int) -> Command | None:
-        """The home's newest command row (the original API's one slot)."""
-        with self.db.reading() as session:
-            return session.scalars(
-                select(Command).where(Command.home_id == home_id).order_by(Command.id.desc()).limit(1)
-            ).first()
-
-    def mark_legacy_served(self, command_id: int) -> None:
-        """Remember that the original API has answered this command once."""
-        with self.db.transaction() as session:
-            session.execute(update(Command).where(Command.id == command_id).values(legacy_served=True))
 
     def unfinished(self, home_id: int, done_after: datetime | None = None) -> list[dict]:
         """Commands not yet carried out (and those done after `done_after`), oldest first, to foresee device states."""

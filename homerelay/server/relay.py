@@ -6,13 +6,15 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from homerelay.const import SOURCE_AUTOMATION
+from homerelay.const import SOURCE_AUTOMATION, STATUS_REJECTED
 from homerelay.language import ParseResult, parse
 from homerelay.server.cooling import CoolingAutomation
 from homerelay.server.db import Database
 from homerelay.server.devices import DeviceStore
 from homerelay.server.events import EventHub
 from homerelay.server.bridges import start_bridge
+from homerelay.server.legacy_slot import LegacySlot
+from homerelay.server.models import COMMAND_TEXT_COLUMN, NUL_STAND_IN
 from homerelay.server.queue import CommandQueue, NewCommand
 from homerelay.server.readings import ReadingStore
 
@@ -21,11 +23,19 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Submission:
-    """The outcome of submitting a sentence: the parse, and the command if one was queued."""
+    """The outcome of submitting a sentence: the parse, and the command if one was queued or kept."""
 
     parsed: ParseResult
     command: dict | None
     created: bool
+
+
+def history_text(text: str) -> str:
+    """The text as the command history can keep it: without NULs, and only its start if it is too long."""
+    text = text.replace("\x00", NUL_STAND_IN)
+    if len(text) <= COMMAND_TEXT_COLUMN:
+        return text
+    return text[: COMMAND_TEXT_COLUMN - 1] + "…"
 
 
 class Relay:
@@ -45,15 +55,27 @@ class Relay:
         self.cooling = CoolingAutomation(
             self.db, self.hub, self.queue, self.devices, self.readings, config["COOLING_PAUSE_SECONDS"]
         )
+        self.legacy_slot = LegacySlot(self)
 
-    def submit_text(self, home_id: int, text: str, source: str, idempotency_key: str | None = None) -> Submission:
-        """Parse a sentence against the home's house and queue it if it was understood."""
+    def submit_text(
+        self, home_id: int, text: str, source: str, idempotency_key: str | None = None, keep_rejected: bool = False
+    ) -> Submission:
+        """Parse a sentence against the home's house and queue it if it was understood.
+
+        `keep_rejected` records a sentence that was not understood as a `rejected` command, for
+        clients that cannot show a refusal (the original app): the history then shows it.
+        """
         parsed = parse(text, self.devices.house(home_id))
+        kept = history_text(text)
+        if not parsed.ok and keep_rejected:
+            record = NewCommand(kept, source, None, [], status=STATUS_REJECTED, result=f"not understood: {parsed.error}")
+            command, _ = self.queue.submit(home_id, record)
+            return Submission(parsed, command, True)
         if not parsed.ok:
             return Submission(parsed, None, False)
         actions = [action.to_dict() for action in parsed.actions]
         command, created = self.queue.submit(
-            home_id, NewCommand(text, source, parsed.intent, actions, idempotency_key)
+            home_id, NewCommand(kept, source, parsed.intent, actions, idempotency_key)
         )
         if created and source != SOURCE_AUTOMATION:
             self.cooling.note_user_command(home_id, parsed.intent, actions)

@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.availability import missing
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
@@ -134,9 +136,7 @@ def make_server(workdir: Path) -> Server:
 def chromium_path() -> Path:
     """Debian's Chromium; skipped only on a developer machine without it, never in CI."""
     if not CHROMIUM.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is missing; CI must install chromium")
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+        missing(str(CHROMIUM), "apt-get install chromium")
     return CHROMIUM
 
 

@@ -90,9 +90,9 @@ def test_tokens_never_appear_in_the_server_or_agent_logs(server_process, databas
         capture_output=True, text=True, timeout=60,
     )
     assert refused.returncode == 2
-    # Last (it refuses this address for a minute): enough failures to trip the sign-in throttle, which logs the address it refuses.
-    for _ in range(12):
-        get("/api/v1/devices", headers=bearer(wrong))
+    # Last (it refuses this address for a minute): enough guesses to trip the sign-in throttle, which logs the address it refuses.
+    for guess in range(12):
+        get("/api/v1/devices", headers=bearer(f"{wrong}{guess}"))
     assert {200, 201, 400, 401, 403, 404, 413, 422, 429} <= set(statuses)
     server.stop()
 
@@ -215,8 +215,8 @@ def test_security_headers_on_every_answer(headers_app, name, method, path, role,
 def test_security_headers_on_the_throttle_refusal(headers_app):
     app, _ = headers_app
     client = app.test_client()
-    for _ in range(3):
-        response = client.get("/api/v1/commands", headers={"Authorization": "Bearer nope"})
+    for guess in range(3):
+        response = client.get("/api/v1/commands", headers={"Authorization": f"Bearer nope-{guess}"})
     assert response.status_code == 429 and response.headers["Retry-After"]
     check_security_headers(response)
 
@@ -269,9 +269,10 @@ ROLE_OF = {
     "next_command": "agent", "put_devices": "agent", "get_devices": "both", "put_house": "agent",
     "get_house": "both", "events": "app", "add_readings": "agent", "latest_reading": "app",
     "reading_history": "app", "get_cooling": "app", "put_cooling": "app",
-    # the original endpoints (their get_devices is both; v1's is app only: see V1_ROLE_OF)
-    "set_command": "app", "set_data": "agent", "get_data": "both", "set_threshold": "app",
-    "get_threshold": "both", "set_devices": "agent", "set_inf": "both",
+    # the original endpoints: one URL for the phone and the Pi, so either token (v1's get_devices
+    # is app only: see V1_ROLE_OF)
+    "set_command": "both", "set_data": "both", "get_data": "both", "set_threshold": "both",
+    "get_threshold": "both", "set_devices": "both", "set_inf": "both",
 }
 V1_ROLE_OF = {"get_devices": "app"}
 
@@ -331,4 +332,4 @@ def test_every_route_refuses_the_wrong_role(routes_app):
         response = _call(client, method, path, other)
         assert response.status_code == 403, (endpoint, method, path)
         checked += 1
-    assert checked == 21  # 13 in v1, 4 original endpoints at the root and under /t/<token>/
+    assert checked == 13  # in v1; the original endpoints take either token

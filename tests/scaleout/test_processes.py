@@ -113,10 +113,14 @@ def test_a_tokens_rate_limit_is_shared_by_the_processes(two_servers, new_home):
 def test_failed_sign_ins_are_throttled_across_processes(two_servers, new_home):
     tokens = new_home()
     address = {"X-Forwarded-For": "203.0.113.77"}
-    for i in range(6):
-        wrong = requests.get(f"{two_servers[i % 2].url}/api/v1/commands", headers=bearer("wrong-token", **address), timeout=5)
+    for i in range(20):
+        # One token repeated (a misconfigured device) counts once, whichever process hears it.
+        repeated = requests.get(f"{two_servers[i % 2].url}/api/v1/commands", headers=bearer("wrong-token", **address), timeout=5)
+        assert repeated.status_code == 401
+    for i in range(5):
+        wrong = requests.get(f"{two_servers[i % 2].url}/api/v1/commands", headers=bearer(f"guess-{i}", **address), timeout=5)
         assert wrong.status_code == 401
-    # Three failures on each process, six in all: both now refuse even the right token.
+    # Six distinct wrong tokens, on both processes: both now refuse even the right token.
     for server in two_servers:
         refused = requests.get(f"{server.url}/api/v1/commands", headers=bearer(tokens.app_token, **address), timeout=5)
         assert refused.status_code == 429

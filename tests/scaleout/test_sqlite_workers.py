@@ -175,11 +175,15 @@ def test_an_event_stream_sees_every_command_whichever_worker_took_it(two_workers
 def test_failed_sign_ins_are_throttled_across_workers(two_workers, new_home):
     tokens = new_home()
     address = {"X-Forwarded-For": "203.0.113.78"}
-    for _ in range(6):
-        wrong = requests.get(f"{two_workers.url}/api/v1/commands", headers=bearer("wrong-token", **address), timeout=5)
+    for _ in range(20):
+        # One token repeated (a misconfigured device) counts once, whichever worker hears it.
+        repeated = requests.get(f"{two_workers.url}/api/v1/commands", headers=bearer("wrong-token", **address), timeout=5)
+        assert repeated.status_code == 401
+    for guess in range(5):
+        wrong = requests.get(f"{two_workers.url}/api/v1/commands", headers=bearer(f"guess-{guess}", **address), timeout=5)
         assert wrong.status_code == 401
-    # Six failures in all, on whichever workers: every worker now refuses this address, even with
-    # the right token (a worker counting alone would have let at least one of these through).
+    # Six distinct wrong tokens in all, on whichever workers: every worker now refuses this address,
+    # even with the right token (a worker counting alone would have let at least one of these through).
     for _ in range(12):
         refused = requests.get(f"{two_workers.url}/api/v1/commands", headers=bearer(tokens.app_token, **address), timeout=5)
         assert refused.status_code == 429

@@ -6,6 +6,7 @@ import pytest
 
 from homerelay.server import homes
 from homerelay.server.homes import create_home, list_tokens, revoke_token
+from homerelay.server.sql_limits_storage import storage_uri_for
 
 # (method, path, role that may call it, a valid body)
 V1_ENDPOINTS = [
@@ -22,11 +23,11 @@ V1_ENDPOINTS = [
     ("PUT", "/api/v1/house", "agent", None),
 ]
 LEGACY_ENDPOINTS = [
-    ("POST", "/set_command", "app"),
-    ("POST", "/set_threshold", "app"),
-    ("GET", "/get_command", "agent"),
-    ("POST", "/set_data", "agent"),
-    ("POST", "/set_devices", "agent"),
+    ("POST", "/set_command"),
+    ("POST", "/set_threshold"),
+    ("GET", "/get_command"),
+    ("POST", "/set_data"),
+    ("POST", "/set_devices"),
 ]
 PUBLIC = ["/healthz", "/api/v1/openapi.json", "/"]
 
@@ -52,12 +53,13 @@ def test_v1_refuses_the_wrong_role(client, home, method, path, role, body):
     assert response.get_json()["error"] == "forbidden"
 
 
-@pytest.mark.parametrize("method,path,role", LEGACY_ENDPOINTS)
-def test_original_endpoints_refuse_missing_token_and_wrong_role(client, home, method, path, role):
+@pytest.mark.parametrize("method,path", LEGACY_ENDPOINTS)
+def test_original_endpoints_refuse_a_missing_or_wrong_token_and_take_either_role(client, home, method, path):
     assert client.open(path, method=method, data="x").status_code == 401
     assert client.open(f"/t/wrong{path}", method=method, data="x").status_code == 401
-    other = home.agent_token if role == "app" else home.app_token
-    assert client.open(f"/t/{other}{path}", method=method, data="x").status_code == 403
+    # The original had one URL for the phone and the Pi: either token may call any of its endpoints.
+    for token in (home.app_token, home.agent_token):
+        assert client.open(f"/t/{token}{path}", method=method, data="x").status_code != 403
 
 
 @pytest.mark.parametrize("path", PUBLIC)
@@ -96,14 +98,58 @@ def test_failed_sign_ins_are_throttled_per_address(make_app):
     tokens = create_home(app, "h")
     client = app.test_client()
     attacker = {"REMOTE_ADDR": "203.0.113.9"}
-    for _ in range(3):
-        assert client.get("/api/v1/commands", headers={"Authorization": "Bearer guess"}, environ_base=attacker).status_code == 401
+    for guess in range(3):
+        assert client.get("/api/v1/commands", headers={"Authorization": f"Bearer guess-{guess}"}, environ_base=attacker).status_code == 401
     blocked = client.get("/api/v1/commands", headers={"Authorization": f"Bearer {tokens.app_token}"}, environ_base=attacker)
     assert blocked.status_code == 429
     assert int(blocked.headers["Retry-After"]) >= 1
     assert blocked.get_json()["error"] == "too_many_requests"
     elsewhere = client.get("/api/v1/commands", headers={"Authorization": f"Bearer {tokens.app_token}"}, environ_base={"REMOTE_ADDR": "198.51.100.7"})
     assert elsewhere.status_code == 200
+
+
+@pytest.fixture(params=["memory", "database"])
+def throttled_app(request, make_app, database_url):
+    """An app with the default sign-in throttle, counting in memory (one process) or in the database (several)."""
+    config = {} if request.param == "memory" else {"LIMITS_STORAGE_URI": storage_uri_for(database_url)}
+    app = make_app(**config)
+    return app, create_home(app, "household")
+
+
+@pytest.mark.parametrize("path", ["/t/{token}/get_data", "/api/v1/commands"])
+def test_one_wrong_token_repeated_never_locks_out_the_household(throttled_app, database_url, path):
+    app, tokens = throttled_app
+    client = app.test_client()
+    router = {"REMOTE_ADDR": "192.0.2.44"}  # the home's router: the Pi and the phone behind it
+    mistyped = tokens.agent_token[:-1] + ("A" if tokens.agent_token[-1] != "A" else "B")
+
+    def get(token):
+        if "{token}" in path:
+            return client.get(path.format(token=token), environ_base=router)
+        return client.get(path, headers={"Authorization": f"Bearer {token}"}, environ_base=router)
+
+    for _ in range(100):
+        refused = get(mistyped)
+        assert refused.status_code == 401
+        detail = refused.get_json()["detail"]
+        assert "/t/<token>/" in detail and "Authorization: Bearer" in detail
+    assert get(tokens.app_token).status_code == 200
+    # Only a hash of the wrong token is kept, never the token itself.
+    with app.extensions["homerelay"].db.engine.connect() as connection:
+        kept = " ".join(str(row) for row in connection.exec_driver_sql("SELECT key FROM rate_limit_hits"))
+    assert mistyped not in kept and mistyped[-16:] not in kept
+
+
+def test_many_distinct_wrong_tokens_are_still_throttled(throttled_app):
+    app, tokens = throttled_app
+    client = app.test_client()
+    guesser = {"REMOTE_ADDR": "203.0.113.10"}
+    statuses = [
+        client.get("/api/v1/commands", headers={"Authorization": f"Bearer guess-{n}"}, environ_base=guesser).status_code
+        for n in range(30)
+    ]
+    assert statuses[:10] == [401] * 10 and statuses[10:] == [429] * 20
+    assert client.get(f"/t/{tokens.app_token}/get_data", environ_base=guesser).status_code == 429
 
 
 def test_per_token_request_limit(make_app):
@@ -124,7 +170,7 @@ def test_forwarded_for_is_ignored_without_trusted_proxies(make_app):
     app = make_app(SIGNIN_FAILURE_LIMIT="2 per minute")
     client = app.test_client()
     for n in range(2):
-        client.get("/api/v1/devices", headers={"Authorization": "Bearer x", "X-Forwarded-For": f"10.0.0.{n}"})
+        client.get("/api/v1/devices", headers={"Authorization": f"Bearer x{n}", "X-Forwarded-For": f"10.0.0.{n}"})
     spoofed = client.get("/api/v1/devices", headers={"Authorization": "Bearer x", "X-Forwarded-For": "10.0.0.99"})
     assert spoofed.status_code == 429
 
@@ -132,8 +178,8 @@ def test_forwarded_for_is_ignored_without_trusted_proxies(make_app):
 def test_forwarded_for_is_used_behind_a_trusted_proxy(make_app):
     app = make_app(SIGNIN_FAILURE_LIMIT="2 per minute", TRUSTED_PROXIES=1)
     client = app.test_client()
-    for _ in range(2):
-        client.get("/api/v1/devices", headers={"Authorization": "Bearer x", "X-Forwarded-For": "192.0.2.1"})
+    for n in range(2):
+        client.get("/api/v1/devices", headers={"Authorization": f"Bearer x{n}", "X-Forwarded-For": "192.0.2.1"})
     assert client.get("/api/v1/devices", headers={"Authorization": "Bearer x", "X-Forwarded-For": "192.0.2.1"}).status_code == 429
     assert client.get("/api/v1/devices", headers={"Authorization": "Bearer x", "X-Forwarded-For": "192.0.2.2"}).status_code == 401
 

@@ -11,10 +11,11 @@ const STATUS_LABELS = {
   failed: "Failed",
   expired: "Expired",
   rejected: "Not understood",
+  replaced: "Replaced",
 };
 const SOURCE_LABELS = { automation: "by cooling", legacy: "from the original app" };
 // How far along a command is: a status never goes back, so an older answer must not undo a newer event.
-const PROGRESS = { pending: 0, delivered: 1, done: 2, failed: 2, expired: 2 };
+const PROGRESS = { pending: 0, delivered: 1, done: 2, failed: 2, expired: 2, rejected: 2, replaced: 2 };
 
 function newer(known, incoming) {
   if (!known) return incoming;

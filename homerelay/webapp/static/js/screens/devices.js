@@ -212,7 +212,7 @@ async function toggle(room, name, input) {
 function onCommand(command) {
   for (const [key, wait] of pending) {
     if (wait.commandId !== command.id) continue;
-    if (command.status === "failed" || command.status === "expired") {
+    if (["failed", "expired", "rejected", "replaced"].includes(command.status)) {
       pending.delete(key);
       const [room, name] = key.split("/");
       const why = command.result ? `: ${command.result}` : "";

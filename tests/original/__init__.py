@@ -1,0 +1,1 @@
+"""Tests that run the original system's own code, unchanged, against homerelay."""
