@@ -101,8 +101,8 @@ def _create_home(database_url: str) -> tuple[str, str]:
     Done in this process: a second interpreter importing the server would add seconds to
     every start on a busy machine.
     """
-    from homerelay.server.db import Database   # noqa: PLC0415 - only the benchmark needs the server here
-    from homerelay.server.homes import create_home  # noqa: PLC0415
+    from homerelay.server.storage.db import Database   # noqa: PLC0415 - only the benchmark needs the server here
+    from homerelay.server.services.homes import create_home  # noqa: PLC0415
 
     db = Database(database_url)
     try:

@@ -16,7 +16,7 @@ logger = logging.getLogger(__name__)
 SUBCOMMANDS = {
     "serve": "homerelay.cli.serve",
     "home": "homerelay.cli.home",
-    "token": "homerelay.cli.token",
+    "token": "homerelay.cli.tokens",
     "agent": "homerelay.cli.agent",
     "demo": "homerelay.cli.demo",
     "send": "homerelay.cli.send",

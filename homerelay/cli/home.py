@@ -17,8 +17,8 @@ def configure(parser):
 def run(args):
     """Create the home and print its tokens."""
     from homerelay.paths import database_url
-    from homerelay.server.db import Database
-    from homerelay.server.homes import create_home
+    from homerelay.server.storage.db import Database
+    from homerelay.server.services.homes import create_home
 
     db = Database(database_url(args.db))
     try:

@@ -65,7 +65,7 @@ def limits_storage_uri(config) -> str:
     url = config["DATABASE_URL"]
     shared_sqlite_file = config.get("CROSS_PROCESS_EVENTS") and url.startswith("sqlite:///") and ":memory:" not in url
     if url.startswith(("postgresql", "postgres:")) or shared_sqlite_file:
-        from homerelay.server.sql_limits_storage import storage_uri_for
+        from homerelay.server.storage.rate_limit_store import storage_uri_for
 
         return storage_uri_for(url)
     return "memory://"

@@ -8,13 +8,13 @@ from datetime import datetime
 
 from homerelay.const import SOURCE_AUTOMATION
 from homerelay.language import ParseResult, parse
-from homerelay.server.cooling import CoolingAutomation
-from homerelay.server.db import Database
-from homerelay.server.devices import DeviceStore
-from homerelay.server.events import EventHub
-from homerelay.server.bridges import start_bridge
-from homerelay.server.queue import CommandQueue, NewCommand
-from homerelay.server.readings import ReadingStore
+from homerelay.server.services.cooling import CoolingAutomation
+from homerelay.server.storage.db import Database
+from homerelay.server.services.devices import DeviceStore
+from homerelay.server.fanout.hub import EventHub
+from homerelay.server.fanout.bridge import start_bridge
+from homerelay.server.services.commands import CommandQueue, NewCommand
+from homerelay.server.services.readings import ReadingStore
 
 logger = logging.getLogger(__name__)
 

@@ -100,9 +100,9 @@ def close_worker_app(_arbiter, worker) -> None:
 
 
 def migrate_before_start(database_url: str) -> None:
-    """Bring the schema up to date in a short-lived process (see `homerelay.server.migrate.main`)."""
+    """Bring the schema up to date in a short-lived process (see `homerelay.server.storage.migrate.main`)."""
     result = subprocess.run(
-        [sys.executable, "-m", "homerelay.server.migrate", database_url], capture_output=True, text=True
+        [sys.executable, "-m", "homerelay.server.storage.migrate", database_url], capture_output=True, text=True
     )
     if result.returncode != 0:
         last_line = (result.stderr.strip().splitlines() or ["the migration failed"])[-1]

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from homerelay.server.db import Database
-from homerelay.server.homes import HomeTokens, create_home
+from homerelay.server.storage.db import Database
+from homerelay.server.services.homes import HomeTokens, create_home
 
 STARTUP_SECONDS = 30
 

@@ -14,11 +14,11 @@ from functools import partial
 import pytest
 
 from homerelay.server import config as server_config
-from homerelay.server import socket_bridge
-from homerelay.server.bridges import start_bridge
-from homerelay.server.db import Database
-from homerelay.server.events import EventHub
-from homerelay.server.socket_bridge import MAX_DATAGRAM, SocketEventBridge, folder_for
+from homerelay.server.fanout import socket_bridge
+from homerelay.server.fanout.bridge import start_bridge
+from homerelay.server.storage.db import Database
+from homerelay.server.fanout.hub import EventHub
+from homerelay.server.fanout.socket_bridge import MAX_DATAGRAM, SocketEventBridge, folder_for
 from tests.polling import poll
 from tests.scaleout.wakeups import wake_across
 

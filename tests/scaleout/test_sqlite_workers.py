@@ -13,8 +13,8 @@ import time
 import pytest
 import requests
 
-from homerelay.server.db import Database
-from homerelay.server.homes import HomeTokens, create_home
+from homerelay.server.storage.db import Database
+from homerelay.server.services.homes import HomeTokens, create_home
 from tests.scaleout.conftest import ServerProcess, free_port, wait_until_up
 
 # A command posted on one worker reaches an agent waiting on either within this time.

@@ -12,7 +12,7 @@ import threading
 import time
 import uuid
 
-from homerelay.server.events import EventHub
+from homerelay.server.fanout.hub import EventHub
 
 logger = logging.getLogger(__name__)
 

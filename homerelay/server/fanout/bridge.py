@@ -6,8 +6,8 @@ import logging
 
 from sqlalchemy import make_url
 
-from homerelay.server.db import Database, libpq_url
-from homerelay.server.events import EventHub
+from homerelay.server.storage.db import Database, libpq_url
+from homerelay.server.fanout.hub import EventHub
 
 logger = logging.getLogger(__name__)
 
@@ -24,11 +24,11 @@ def start_bridge(db: Database, hub: EventHub, cross_process: bool = False):
     """Join the hub to the other processes: LISTEN/NOTIFY on PostgreSQL, Unix sockets beside a
     SQLite file when `cross_process` (several workers); None when the process is alone."""
     if db.is_postgresql:
-        from homerelay.server.pg_notify import PgEventBridge
+        from homerelay.server.fanout.postgres import PgEventBridge
 
         bridge = PgEventBridge(libpq_url(db.url), hub)
     elif cross_process and sqlite_file(db):
-        from homerelay.server.socket_bridge import SocketEventBridge, folder_for
+        from homerelay.server.fanout.socket_bridge import SocketEventBridge, folder_for
 
         bridge = SocketEventBridge(folder_for(sqlite_file(db)), hub)
     else:

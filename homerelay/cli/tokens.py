@@ -15,8 +15,8 @@ def configure(parser):
 def run(args):
     """List or revoke."""
     from homerelay.paths import database_url
-    from homerelay.server.db import Database
-    from homerelay.server.homes import list_tokens, revoke_token
+    from homerelay.server.storage.db import Database
+    from homerelay.server.services.homes import list_tokens, revoke_token
 
     db = Database(database_url(args.db))
     try:
