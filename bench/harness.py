@@ -138,7 +138,6 @@ class Server:
     process: subprocess.Popen | None = None
     app_token: str = ""
     agent_token: str = ""
-    workers: int = 1
 
     @property
     def url(self) -> str:
@@ -156,8 +155,7 @@ class Server:
         self.app_token, self.agent_token = _create_home(self.database_url)
         log = open(self.workdir / "server.log", "ab")  # noqa: SIM115 - closed with the process
         self.process = subprocess.Popen(
-            _homerelay("serve", "--host", HOST, "--port", str(self.port), "--db", self.database_url,
-                       "--workers", str(self.workers)),
+            _homerelay("serve", "--host", HOST, "--port", str(self.port), "--db", self.database_url),
             env=bench_env(), stdout=log, stderr=subprocess.STDOUT,
         )
         log.close()
