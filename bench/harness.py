@@ -102,11 +102,12 @@ def _create_home(database_url: str) -> tuple[str, str]:
     every start on a busy machine.
     """
     from homerelay.server.storage.db import Database   # noqa: PLC0415 - only the benchmark needs the server here
+    from homerelay.server.storage.migrate import upgrade_schema
     from homerelay.server.services.homes import create_home  # noqa: PLC0415
 
     db = Database(database_url)
     try:
-        db.create_schema()
+        upgrade_schema(db)
         tokens = create_home(db, "bench")
     finally:
         db.dispose()

@@ -53,13 +53,6 @@ class RelayClient:
             raise ServerUnavailableError(f"{method} {path}: HTTP {status}: {detail}")
         raise RequestRejectedError(status, detail, _json_object(response))
 
-    def healthy(self) -> bool:
-        """True when /healthz answers."""
-        try:
-            return self.request("GET", "/healthz", timeout=2.0).ok
-        except (ServerUnavailableError, RequestRejectedError, AuthError):
-            return False
-
     # Agent role ---------------------------------------------------------------------------
 
     def put_house(self, mapping: dict) -> None:

@@ -18,11 +18,12 @@ def run(args):
     """Create the home and print its tokens."""
     from homerelay.paths import database_url
     from homerelay.server.storage.db import Database
+    from homerelay.server.storage.migrate import upgrade_schema
     from homerelay.server.services.homes import create_home
 
     db = Database(database_url(args.db))
     try:
-        db.create_schema()
+        upgrade_schema(db)
         tokens = create_home(db, args.name)
     finally:
         db.dispose()

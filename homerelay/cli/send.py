@@ -9,8 +9,6 @@ from homerelay.cli.connection import add_server_arguments, require_server
 
 EXIT_DONE = 0
 EXIT_NOT_DONE = 1
-# A command ends done, failed, or expired (waited longer than its time to live, never carried out).
-FINISHED = (const.STATUS_DONE, const.STATUS_FAILED, const.STATUS_EXPIRED)
 # Poll quickly at first (a loopback agent answers within milliseconds), then back off.
 FIRST_POLL = 0.05
 MAX_POLL = 0.5
@@ -50,7 +48,7 @@ def wait_for(client, command: dict, timeout: float) -> dict:
     """Poll the command until the agent has finished it or the timeout has passed."""
     deadline = time.monotonic() + timeout
     pause = FIRST_POLL
-    while command["status"] not in FINISHED:
+    while command["status"] not in const.FINISHED_STATUSES:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             break

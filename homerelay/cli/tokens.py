@@ -16,11 +16,12 @@ def run(args):
     """List or revoke."""
     from homerelay.paths import database_url
     from homerelay.server.storage.db import Database
+    from homerelay.server.storage.migrate import upgrade_schema
     from homerelay.server.services.homes import list_tokens, revoke_token
 
     db = Database(database_url(args.db))
     try:
-        db.create_schema()
+        upgrade_schema(db)
         if args.token_action == "revoke":
             info = revoke_token(db, args.token_id)
             print(f"token {info.id} ({info.role} of '{info.home}', {info.hint}…) is revoked")

@@ -1,4 +1,4 @@
-"""The relay's services wired together: what every API surface calls."""
+"""The relay: every service over one database, and `current_relay()`, the one way the web reaches them."""
 
 from __future__ import annotations
 
@@ -6,17 +6,24 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask import Flask, current_app
+
 from homerelay.const import SOURCE_AUTOMATION
 from homerelay.language import ParseResult, parse
-from homerelay.server.services.cooling import CoolingAutomation
-from homerelay.server.storage.db import Database, libpq_url
-from homerelay.server.services.devices import DeviceStore
 from homerelay.server.fanout.hub import EventHub
 from homerelay.server.fanout.postgres import PgEventBridge
 from homerelay.server.services.commands import CommandQueue, NewCommand
+from homerelay.server.services.cooling import CoolingAutomation
+from homerelay.server.services.devices import DeviceStore
+from homerelay.server.services.homes import Homes
 from homerelay.server.services.readings import ReadingStore
+from homerelay.server.storage.db import Database, libpq_url
+from homerelay.server.storage.migrate import upgrade_schema
 
 logger = logging.getLogger(__name__)
+
+# Where the app keeps its relay (`app.extensions[...]`).
+EXTENSION = "homerelay"
 
 
 @dataclass(frozen=True)
@@ -40,16 +47,17 @@ def start_bridge(db: Database, hub: EventHub) -> PgEventBridge | None:
 
 
 class Relay:
-    """Storage, queue, readings, devices and cooling of the server, over one database."""
+    """Homes, queue, readings, devices and cooling of the server, over one database."""
 
     def __init__(self, config: dict) -> None:
         self.db = Database(config["DATABASE_URL"])
         if config.get("MIGRATE_ON_START", True):
-            self.db.create_schema()
+            upgrade_schema(self.db)
         self.hub = EventHub()
         # Several processes sharing a PostgreSQL database join their hubs (see `start_bridge`).
         self.bridge = start_bridge(self.db, self.hub)
         self._closers: list = []
+        self.homes = Homes(self.db)
         self.queue = CommandQueue(self.db, self.hub, config["LEASE_SECONDS"], config["COMMAND_TTL_SECONDS"])
         self.readings = ReadingStore(self.db, self.hub, config["READING_STALE_SECONDS"], config["READING_RETENTION_DAYS"])
         self.devices = DeviceStore(self.db, self.hub)
@@ -87,3 +95,15 @@ class Relay:
         for closer in self._closers:
             closer()
         self.db.dispose()
+
+
+def init_app(app: Flask) -> Relay:
+    """Build the app's relay from its config and keep it with the app (flaskr's `init_app`)."""
+    relay = Relay(app.config)
+    app.extensions[EXTENSION] = relay
+    return relay
+
+
+def current_relay() -> Relay:
+    """The relay of the app in context: the one way requests, hooks and tools reach the services."""
+    return current_app.extensions[EXTENSION]

@@ -93,10 +93,13 @@ def serve(host: str, port: int, database_url: str, workers: int = 1) -> None:
 
 def close_worker_app(_arbiter, worker) -> None:
     """gunicorn's worker_exit hook: stop the worker's LISTEN/NOTIFY bridge and close its pool."""
-    relay = getattr(getattr(worker, "wsgi", None), "extensions", {}).get("homerelay")
-    if relay is not None:
+    app = getattr(worker, "wsgi", None)
+    if app is not None:
+        from homerelay.server.relay import current_relay
+
         try:
-            relay.close()
+            with app.app_context():
+                current_relay().close()
         except Exception:
             # The worker is leaving anyway; PostgreSQL drops its connections with the process.
             logger.exception("could not close the worker's relay cleanly")

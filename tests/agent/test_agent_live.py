@@ -10,7 +10,7 @@ from homerelay.agent.agent import memory_scope
 from homerelay.http_client import RelayClient
 from homerelay.agent.memory import CommandMemory
 from homerelay.agent.settings import AgentSettings
-from tests.polling import eventually
+from tests.support.polling import eventually
 
 
 def command(session, server, command_id):

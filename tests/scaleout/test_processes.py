@@ -9,12 +9,10 @@ import time
 
 import requests
 
+from tests.support.homes import bearer
+
 # A command posted on one process reaches an agent waiting on the other within this time.
 CROSS_PROCESS_WAKE_SECONDS = 0.25
-
-
-def bearer(token: str, **headers: str) -> dict:
-    return {"Authorization": f"Bearer {token}", **headers}
 
 
 def post_command(server, tokens, text: str) -> dict:

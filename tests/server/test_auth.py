@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from homerelay.server.services import homes
-from homerelay.server.services.homes import create_home, list_tokens, revoke_token
+from homerelay.server.services.homes import list_tokens, revoke_token
+from tests.support.homes import add_home, relay_of
 
 # (method, path, role that may call it, a valid body)
 V1_ENDPOINTS = [
@@ -67,7 +68,7 @@ def test_public_paths_need_no_token(client, path):
 
 
 def test_a_token_sees_only_its_own_home(client, app, home, app_headers):
-    other = create_home(app, "neighbours")
+    other = add_home(app, "neighbours")
     client.post("/api/v1/commands", json={"text": "turn on the tv"}, headers=app_headers)
     theirs = client.get("/api/v1/commands", headers={"Authorization": f"Bearer {other.app_token}"})
     assert theirs.get_json() == {"commands": []}
@@ -78,14 +79,14 @@ def test_a_token_sees_only_its_own_home(client, app, home, app_headers):
 
 def test_revoked_token_stops_working_at_once(client, app, home, app_headers):
     assert client.get("/api/v1/commands", headers=app_headers).status_code == 200
-    db = app.extensions["homerelay"].db
+    db = relay_of(app).db
     app_token_id = next(t.id for t in list_tokens(db) if t.role == "app")
     revoke_token(db, app_token_id)
     assert client.get("/api/v1/commands", headers=app_headers).status_code == 401
 
 
 def test_tokens_are_stored_hashed(app, home):
-    db = app.extensions["homerelay"].db
+    db = relay_of(app).db
     with db.engine.connect() as connection:
         stored = " ".join(str(row) for row in connection.exec_driver_sql("SELECT * FROM tokens"))
     assert home.app_token not in stored and home.agent_token not in stored
@@ -93,7 +94,7 @@ def test_tokens_are_stored_hashed(app, home):
 
 def test_failed_sign_ins_are_throttled_per_address(make_app):
     app = make_app(SIGNIN_FAILURE_LIMIT="3 per minute")
-    tokens = create_home(app, "h")
+    tokens = add_home(app, "h")
     client = app.test_client()
     attacker = {"REMOTE_ADDR": "203.0.113.9"}
     for _ in range(3):
@@ -108,7 +109,7 @@ def test_failed_sign_ins_are_throttled_per_address(make_app):
 
 def test_per_token_request_limit(make_app):
     app = make_app(LIMITS_ENABLED=True, RATE_LIMITS="5 per minute")
-    tokens = create_home(app, "h")
+    tokens = add_home(app, "h")
     client = app.test_client()
     headers = {"Authorization": f"Bearer {tokens.app_token}"}
     statuses = [client.get("/api/v1/devices", headers=headers).status_code for _ in range(7)]

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
+import signal
 import subprocess
 import sys
-import time
 
 import pytest
 import requests
 
 from homerelay.cli import main
+from tests.support.ports import free_port
+from tests.support.servers import ServeProcess
 
 
 def test_home_create_json_prints_one_line(tmp_path, capsys):
@@ -39,24 +39,12 @@ def test_token_list_and_revoke(tmp_path, capsys):
     assert "no token with id 99" in capsys.readouterr().err
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_serve_runs_gunicorn_and_answers(tmp_path):
     db = f"sqlite:///{tmp_path / 'serve.db'}"
     tokens = json.loads(subprocess.check_output([sys.executable, "-m", "homerelay", "home", "create", "h", "--db", db, "--json"]))
-    port = free_port()
-    env = {**os.environ, "HOMERELAY_LIMITS": "off"}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "homerelay", "serve", "--host", "127.0.0.1", "--port", str(port), "--db", db],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True,
-    )
+    server = ServeProcess(db, tmp_path / "serve.log", {"HOMERELAY_LIMITS": "off"}, stop_signal=signal.SIGTERM)
     try:
-        base = f"http://127.0.0.1:{port}"
-        _wait_until_up(base)
+        base = server.start().url
         health = requests.get(f"{base}/healthz", timeout=5)
         assert health.json()["status"] == "ok"
         assert health.headers["Server"] == "gunicorn"
@@ -67,8 +55,8 @@ def test_serve_runs_gunicorn_and_answers(tmp_path):
                                  headers={"Authorization": f"Bearer {tokens['agent_token']}"}, timeout=10)
         assert delivered.json()["id"] == posted.json()["id"]
     finally:
-        server.terminate()
-        output, _ = server.communicate(timeout=15)
+        server.stop()
+    output = server.log()
     assert "gevent" in output
     assert tokens["app_token"] not in output
 
@@ -85,17 +73,6 @@ def test_serve_refuses_a_worker_count_it_cannot_run(tmp_path, workers, why):
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0 and why in result.stderr
     assert not (tmp_path / "x.db").exists()  # refused before touching the database
-
-
-def _wait_until_up(base: str) -> None:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            requests.get(f"{base}/healthz", timeout=1)
-            return
-        except requests.ConnectionError:
-            time.sleep(0.1)
-    raise AssertionError("server did not start")
 
 
 def test_serve_with_an_unreachable_database_says_so_in_one_line():

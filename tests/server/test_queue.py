@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from homerelay.server.services.homes import create_home
+from tests.support.homes import add_home, relay_of
 
 
 def post(client, headers, text):
@@ -114,10 +114,10 @@ def test_ack_of_unknown_command_is_404(client, agent_headers):
 
 def test_queue_survives_a_restart_on_the_same_file(make_app):
     first_app = make_app()
-    tokens = create_home(first_app, "h")
+    tokens = add_home(first_app, "h")
     app_headers = {"Authorization": f"Bearer {tokens.app_token}"}
     ids = [post(first_app.test_client(), app_headers, t).get_json()["id"] for t in ("turn on the tv", "open the door")]
-    first_app.extensions["homerelay"].close()
+    relay_of(first_app).close()
 
     second_app = make_app()
     agent = {"Authorization": f"Bearer {tokens.agent_token}"}

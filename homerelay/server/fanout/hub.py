@@ -164,8 +164,3 @@ class EventHub:
                 if changed.waiters == 0:
                     # Nobody waits on this home any more: forget its condition.
                     del self._queue_changed[home_id]
-
-    def listener_count(self) -> int:
-        """How many event listeners are open (for health and tests)."""
-        with self._lock:
-            return sum(len(listeners) for listeners in self._subscriptions.values())

@@ -10,24 +10,23 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from homerelay.clock import utcnow
 from homerelay.const import (
     EVENT_COMMAND,
+    FINISHED_STATUSES,
     STATUS_DELIVERED,
     STATUS_DONE,
     STATUS_EXPIRED,
-    STATUS_FAILED,
     STATUS_PENDING,
+    UNFINISHED_STATUSES,
 )
 from homerelay.errors import HomerelayError
 from homerelay.server.storage.db import Database
 from homerelay.server.fanout.hub import EventHub
-from homerelay.server.storage.models import Command, utcnow
+from homerelay.server.storage.models import Command
 from homerelay.server.storage.serialize import command_to_dict, to_iso
 
 logger = logging.getLogger(__name__)
-
-UNFINISHED = (STATUS_PENDING, STATUS_DELIVERED)
-FINISHED = (STATUS_DONE, STATUS_FAILED, STATUS_EXPIRED)
 
 # Every command passes through these statements (submit, deliver, acknowledge): they are Core
 # statements built once, so each request runs them without an ORM session's bookkeeping.
@@ -40,7 +39,7 @@ BY_IDEMPOTENCY_KEY = select(COMMANDS).where(
 # the command behind it while the head is still being delivered.
 QUEUE_HEADS = (
     select(COMMANDS)
-    .where(COMMANDS.c.home_id == bindparam("home_id"), COMMANDS.c.status.in_(UNFINISHED))
+    .where(COMMANDS.c.home_id == bindparam("home_id"), COMMANDS.c.status.in_(UNFINISHED_STATUSES))
     .order_by(COMMANDS.c.id)
     .limit(20)
     .with_for_update()
@@ -180,7 +179,7 @@ class CommandQueue:
 
     def unfinished(self, home_id: int, done_after: datetime | None = None) -> list[dict]:
         """Commands not yet carried out (and those done after `done_after`), oldest first, to foresee device states."""
-        wanted = Command.status.in_(UNFINISHED)
+        wanted = Command.status.in_(UNFINISHED_STATUSES)
         if done_after is not None:
             # Carried out, but the agent's device report that shows it may not have arrived yet.
             wanted = or_(wanted, and_(Command.status == STATUS_DONE, Command.done_at > done_after))
@@ -240,7 +239,7 @@ class CommandQueue:
                 raise CommandNotFoundError(f"no command {command_id} in this home")
             # A late ack of a command that expired after delivery tells the truth: it was carried out.
             late = command.status == STATUS_EXPIRED and command.delivered_at is not None
-            if command.status in FINISHED and not late:
+            if command.status in FINISHED_STATUSES and not late:
                 return command_to_dict(command)
             connection.execute(FINISH, {"command_id": command_id, "status": status, "result": result, "now": now})
         acked = {**command_to_dict(command), "status": status, "result": result, "done_at": to_iso(now)}

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, select
 
+from homerelay.clock import utcnow
 from homerelay.const import (
     ACTION_OFF,
     ACTION_ON,
@@ -21,7 +22,7 @@ from homerelay.const import (
 from homerelay.server.storage.db import Database
 from homerelay.server.services.devices import DeviceStore
 from homerelay.server.fanout.hub import EventHub
-from homerelay.server.storage.models import CoolingRule, utcnow
+from homerelay.server.storage.models import CoolingRule
 from homerelay.server.services.commands import CommandQueue, NewCommand
 from homerelay.server.services.readings import ReadingStore
 from homerelay.server.storage.serialize import to_iso

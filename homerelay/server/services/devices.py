@@ -7,11 +7,12 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, delete, insert, select
 
+from homerelay.clock import utcnow
 from homerelay.const import EVENT_DEVICES
 from homerelay.house import House
 from homerelay.server.storage.db import Database
 from homerelay.server.fanout.hub import EventHub
-from homerelay.server.storage.models import DeviceState, HouseLayout, utcnow
+from homerelay.server.storage.models import DeviceState, HouseLayout
 from homerelay.server.storage.serialize import device_to_dict, to_iso
 
 # How many homes' parsed layouts one process keeps.

@@ -10,10 +10,11 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, select
 
+from homerelay.clock import utcnow
 from homerelay.const import ROLE_AGENT, ROLE_APP, ROLES
 from homerelay.errors import HomerelayError
 from homerelay.server.storage.db import Database
-from homerelay.server.storage.models import Home, Token, utcnow
+from homerelay.server.storage.models import Home, Token
 
 TOKEN_BYTES = 32
 # Every request signs in: the lookup is prepared once.
@@ -74,9 +75,8 @@ def new_token() -> str:
             return token
 
 
-def create_home(db_or_app, name: str) -> HomeTokens:
+def create_home(db: Database, name: str) -> HomeTokens:
     """Create a home with a fresh app token and agent token."""
-    db = _database(db_or_app)
     name = name.strip()
     if not 1 <= len(name) <= 100:
         raise HomerelayError("a home name needs 1 to 100 characters")
@@ -123,10 +123,22 @@ def revoke_token(db: Database, token_id: int) -> TokenInfo:
         return TokenInfo(token.id, home.name, token.role, token.hint, token.created_at, token.revoked_at)
 
 
-def _database(db_or_app) -> Database:
-    if isinstance(db_or_app, Database):
-        return db_or_app
-    return db_or_app.extensions["homerelay"].db
+class Homes:
+    """The homes and tokens of the relay's database, as the server reaches them (`Relay.homes`)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def create(self, name: str) -> HomeTokens:
+        """Create a home with a fresh app token and agent token."""
+        return create_home(self.db, name)
+
+    def identify(self, token: str) -> Identity | None:
+        """The identity of a valid, unrevoked token, or None."""
+        return identify(self.db, token)
 
 
-__all__ = ["HomeTokens", "Identity", "TokenInfo", "create_home", "identify", "list_tokens", "revoke_token", "ROLE_APP", "ROLE_AGENT"]
+__all__ = [
+    "HomeTokens", "Homes", "Identity", "TokenInfo", "create_home", "identify", "list_tokens", "revoke_token",
+    "ROLE_APP", "ROLE_AGENT",
+]

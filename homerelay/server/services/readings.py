@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 
+from homerelay.clock import utcnow
 from homerelay.const import EVENT_READING
 from homerelay.server.storage.db import Database
 from homerelay.server.fanout.hub import EventHub
-from homerelay.server.storage.models import Reading, utcnow
+from homerelay.server.storage.models import Reading
 from homerelay.server.storage.serialize import reading_to_dict
 
 logger = logging.getLogger(__name__)
@@ -84,8 +85,3 @@ class ReadingStore:
         if removed:
             logger.info("pruned %d readings older than %s", removed, cutoff)
         return removed
-
-    def count(self, home_id: int) -> int:
-        """How many readings the home has."""
-        with self.db.reading() as session:
-            return session.scalar(select(func.count()).select_from(Reading).where(Reading.home_id == home_id)) or 0

@@ -74,12 +74,6 @@ class Database:
         # would block the very greenlet holding the lock.
         self._write_lock = threading.RLock() if self.is_sqlite else None
 
-    def create_schema(self) -> None:
-        """Bring the schema up to date (Alembic `upgrade head`; an unversioned database is stamped first)."""
-        from homerelay.server.storage.migrate import upgrade_schema
-
-        upgrade_schema(self)
-
     @contextmanager
     def transaction(self, durable: bool = True) -> Iterator[Session]:
         """A session inside one transaction: committed on success, rolled back on error.

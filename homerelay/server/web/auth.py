@@ -12,10 +12,14 @@ from limits import parse as parse_limit
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
-from homerelay.server.services.homes import Identity, identify
+from homerelay.server.relay import current_relay
+from homerelay.server.services.homes import Identity
 from homerelay.server.web.http_errors import ApiError
 
 logger = logging.getLogger(__name__)
+
+# Where the app keeps its `SignInThrottle` (a guard of the web edge, not a service).
+SIGNIN_EXTENSION = "homerelay.signin"
 
 
 def token_from_request(allow_query: bool = False) -> str | None:
@@ -65,14 +69,13 @@ class SignInThrottle:
 
 def authenticate(roles: tuple[str, ...], allow_query: bool = False) -> Identity:
     """Check the request's token and role; remember the identity in `g`."""
-    relay = current_app.extensions["homerelay"]
-    throttle: SignInThrottle = current_app.extensions["homerelay.signin"]
+    throttle: SignInThrottle = current_app.extensions[SIGNIN_EXTENSION]
     address = request.remote_addr or "unknown"
     throttle.check(address)
     token = token_from_request(allow_query)
     if token is None:
         raise ApiError(401, "sign in with 'Authorization: Bearer <token>'", headers={"WWW-Authenticate": "Bearer"})
-    identity = identify(relay.db, token)
+    identity = current_relay().homes.identify(token)
     if identity is None:
         throttle.record_failure(address)
         # Log who tried, never what they tried with.
@@ -82,6 +85,11 @@ def authenticate(roles: tuple[str, ...], allow_query: bool = False) -> Identity:
         raise ApiError(403, f"a token of role '{identity.role}' may not do this; it needs role {' or '.join(roles)}")
     g.identity = identity
     return identity
+
+
+def identity() -> Identity:
+    """Who signed in to this request."""
+    return g.identity
 
 
 class RoleMap:
@@ -101,11 +109,6 @@ class RoleMap:
             return view
 
         return mark
-
-    def public(self, view: Callable) -> Callable:
-        """Decorator: the view needs no token."""
-        self._roles[view.__name__] = ()
-        return view
 
     def check_request(self) -> None:
         """`before_request` hook: authenticate the request for its view."""

@@ -9,6 +9,7 @@ import math
 from flask import Blueprint, Flask, g, jsonify, request
 from sqlalchemy import select
 
+from homerelay.clock import utcnow
 from homerelay.const import (
     COMMAND_TEXT_MAX,
     HUMIDITY_MAX,
@@ -20,10 +21,10 @@ from homerelay.const import (
     TEMPERATURE_MAX_C,
     TEMPERATURE_MIN_C,
 )
-from homerelay.server.web.api.blueprint import identity, relay
-from homerelay.server.web.auth import RoleMap
+from homerelay.server.relay import current_relay as relay
+from homerelay.server.web.auth import RoleMap, identity
 from homerelay.server.web.http_errors import ApiError
-from homerelay.server.storage.models import LegacyValue, utcnow
+from homerelay.server.storage.models import LegacyValue
 
 logger = logging.getLogger(__name__)
 

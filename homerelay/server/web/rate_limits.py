@@ -33,14 +33,12 @@ def init_limits(app: Flask) -> Limiter:
         enabled=app.config["LIMITS_ENABLED"],
         strategy="moving-window",
     )
-    if limiter.enabled:
-        _close_with_app(app, limiter.storage)
     return limiter
 
 
-def _close_with_app(app: Flask, storage) -> None:
-    # A database-backed storage has its own connections; release them with the relay's.
-    close = getattr(storage, "close", None)
-    relay = app.extensions.get("homerelay")
-    if callable(close) and relay is not None:
-        relay.on_close(close)
+def storage_closer(limiter: Limiter):
+    """What releases the limiter's storage connections (a database-backed one has its own), or None."""
+    if not limiter.enabled:
+        return None
+    close = getattr(limiter.storage, "close", None)
+    return close if callable(close) else None

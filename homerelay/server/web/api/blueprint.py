@@ -1,13 +1,10 @@
-"""The v1 API blueprint, its access rules, and the handle on the relay's services."""
+"""The v1 API blueprint, its access rules and its OpenAPI tags."""
 
 from __future__ import annotations
 
-from flask import current_app, g
 from flask_openapi3 import APIBlueprint, Tag
 
 from homerelay.server.web.auth import RoleMap
-from homerelay.server.services.homes import Identity
-from homerelay.server.relay import Relay
 from homerelay.server.web.schemas import ErrorOut
 
 # Answers any v1 operation may give besides its own.
@@ -26,12 +23,3 @@ DEVICES = Tag(name="devices", description="Device states and the house layout")
 AUTOMATION = Tag(name="automation", description="The cooling rule")
 EVENTS = Tag(name="events", description="Live updates as Server-Sent Events")
 
-
-def relay() -> Relay:
-    """The relay services of the running app."""
-    return current_app.extensions["homerelay"]
-
-
-def identity() -> Identity:
-    """Who signed in to this request."""
-    return g.identity

@@ -5,7 +5,9 @@ from __future__ import annotations
 from flask import current_app, request
 
 from homerelay.const import ROLE_AGENT, ROLE_APP, SOURCE_APP
-from homerelay.server.web.api.blueprint import AGENT, COMMANDS, blueprint, identity, relay, roles
+from homerelay.server.relay import current_relay
+from homerelay.server.web.api.blueprint import AGENT, COMMANDS, blueprint, roles
+from homerelay.server.web.auth import identity
 from homerelay.server.web.http_errors import ApiError, error_response
 from homerelay.server.services.commands import CommandNotFoundError, IdempotencyConflictError
 from homerelay.server.web.schemas import (
@@ -31,7 +33,7 @@ def submit_command(body: CommandIn):
     if key is not None and not 1 <= len(key) <= IDEMPOTENCY_KEY_MAX:
         raise ApiError(400, f"Idempotency-Key must have 1 to {IDEMPOTENCY_KEY_MAX} characters")
     try:
-        submission = relay().submit_text(identity().home_id, body.text, SOURCE_APP, key)
+        submission = current_relay().submit_text(identity().home_id, body.text, SOURCE_APP, key)
     except IdempotencyConflictError as error:
         raise ApiError(422, str(error), "idempotency_conflict") from error
     if submission.command is None:
@@ -44,7 +46,7 @@ def submit_command(body: CommandIn):
 @roles.require(ROLE_APP)
 def list_commands(query: CommandListQuery):
     """The latest commands, newest first."""
-    return {"commands": relay().queue.recent(identity().home_id, query.limit)}
+    return {"commands": current_relay().queue.recent(identity().home_id, query.limit)}
 
 
 @blueprint.get("/commands/<int:command_id>", tags=[COMMANDS], responses={200: CommandOut, 404: ErrorOut})
@@ -52,7 +54,7 @@ def list_commands(query: CommandListQuery):
 def get_command(path: CommandPath):
     """One command."""
     try:
-        return relay().queue.get(identity().home_id, path.command_id)
+        return current_relay().queue.get(identity().home_id, path.command_id)
     except CommandNotFoundError as error:
         raise ApiError(404, str(error)) from error
 
@@ -62,7 +64,7 @@ def get_command(path: CommandPath):
 def ack_command(path: CommandPath, body: AckIn):
     """The agent carried a command out (or could not); repeating it changes nothing."""
     try:
-        return relay().queue.ack(identity().home_id, path.command_id, body.status, body.result)
+        return current_relay().queue.ack(identity().home_id, path.command_id, body.status, body.result)
     except CommandNotFoundError as error:
         raise ApiError(404, str(error)) from error
 
@@ -72,7 +74,7 @@ def ack_command(path: CommandPath, body: AckIn):
 def next_command(query: NextQuery):
     """Long-poll: the next command as soon as there is one; 204 after `wait` seconds without one."""
     wait = min(query.wait, current_app.config["MAX_WAIT_SECONDS"])
-    command = relay().queue.next_for_agent(identity().home_id, wait)
+    command = current_relay().queue.next_for_agent(identity().home_id, wait)
     if command is None:
         return "", 204, {"X-Homerelay-Max-Wait": str(current_app.config["MAX_WAIT_SECONDS"])}
     return command

@@ -5,7 +5,9 @@ from __future__ import annotations
 from homerelay.const import ROLE_AGENT, ROLE_APP
 from homerelay.errors import HouseError
 from homerelay.house import House
-from homerelay.server.web.api.blueprint import DEVICES, blueprint, identity, relay, roles
+from homerelay.server.relay import current_relay
+from homerelay.server.web.api.blueprint import DEVICES, blueprint, roles
+from homerelay.server.web.auth import identity
 from homerelay.server.web.http_errors import ApiError
 from homerelay.server.web.schemas import DevicesIn, DevicesOut, HouseIn, HouseOut
 
@@ -21,14 +23,14 @@ def put_devices(body: DevicesIn):
         if key in seen:
             raise ApiError(400, f"devices: {device['room']} {device['device']} is listed twice")
         seen.add(key)
-    return relay().devices.replace_states(identity().home_id, devices)
+    return current_relay().devices.replace_states(identity().home_id, devices)
 
 
 @blueprint.get("/devices", tags=[DEVICES], responses={200: DevicesOut})
 @roles.require(ROLE_APP)
 def get_devices():
     """Every device's state as last reported by the agent."""
-    return relay().devices.states(identity().home_id)
+    return current_relay().devices.states(identity().home_id)
 
 
 @blueprint.put("/house", tags=[DEVICES], responses={200: HouseOut})
@@ -39,11 +41,11 @@ def put_house(body: HouseIn):
         house = House.from_mapping(body.root)
     except HouseError as error:
         raise ApiError(400, str(error), "invalid_house") from error
-    return relay().devices.replace_house(identity().home_id, house)
+    return current_relay().devices.replace_house(identity().home_id, house)
 
 
 @blueprint.get("/house", tags=[DEVICES], responses={200: HouseOut})
 @roles.require(ROLE_APP, ROLE_AGENT)
 def get_house():
     """The house layout in use (the default house until the agent uploads one)."""
-    return relay().devices.house(identity().home_id).to_mapping()
+    return current_relay().devices.house(identity().home_id).to_mapping()

@@ -7,7 +7,9 @@ import json
 from flask import Response, current_app
 
 from homerelay.const import ROLE_APP
-from homerelay.server.web.api.blueprint import EVENTS, blueprint, identity, relay, roles
+from homerelay.server.relay import current_relay
+from homerelay.server.web.api.blueprint import EVENTS, blueprint, roles
+from homerelay.server.web.auth import identity
 from homerelay.server.web.schemas import EventsQuery
 
 # A comment line this often keeps proxies and phones from closing an idle stream.
@@ -20,7 +22,7 @@ RECONNECT_MS = 2000
 @roles.require(ROLE_APP, allow_query_token=True)
 def events(query: EventsQuery):
     """Server-Sent Events named `command`, `reading`, `devices`, `automation`."""
-    subscription = relay().hub.subscribe(identity().home_id)
+    subscription = current_relay().hub.subscribe(identity().home_id)
     heartbeat = current_app.config.get("SSE_HEARTBEAT_SECONDS", HEARTBEAT_SECONDS)
 
     def stream():

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from homerelay.clock import utcnow
 from homerelay.const import ROLE_AGENT, ROLE_APP
-from homerelay.server.web.api.blueprint import READINGS, blueprint, identity, relay, roles
+from homerelay.server.relay import current_relay
+from homerelay.server.web.api.blueprint import READINGS, blueprint, roles
+from homerelay.server.web.auth import identity
 from homerelay.server.web.http_errors import ApiError
-from homerelay.server.storage.models import utcnow
 from homerelay.server.web.schemas import HistoryQuery, LatestReadingOut, ReadingsIn, ReadingsOut, ReadingsStored
 
 # A reading from the future beyond this much clock skew is refused.
@@ -28,7 +30,7 @@ def add_readings(body: ReadingsIn):
         # Within the skew allowed, a future time is stored as now: otherwise the reading would stay
         # "fresh" (able to drive the cooling rule) that much longer after the sensor stops.
         readings.append((item.temperature, item.humidity, min(at, now)))
-    stored = relay().add_readings(identity().home_id, readings)
+    stored = current_relay().add_readings(identity().home_id, readings)
     return {"stored": len(stored)}, 201
 
 
@@ -36,11 +38,11 @@ def add_readings(body: ReadingsIn):
 @roles.require(ROLE_APP)
 def latest_reading():
     """The newest reading, and `stale` when it is too old to trust (or there is none)."""
-    return relay().readings.latest(identity().home_id)
+    return current_relay().readings.latest(identity().home_id)
 
 
 @blueprint.get("/readings", tags=[READINGS], responses={200: ReadingsOut})
 @roles.require(ROLE_APP)
 def reading_history(query: HistoryQuery):
     """Readings since a moment, oldest first, at most `limit` (the newest ones)."""
-    return {"readings": relay().readings.history(identity().home_id, query.since, query.limit)}
+    return {"readings": current_relay().readings.history(identity().home_id, query.since, query.limit)}
