@@ -18,7 +18,8 @@ PI_IMPORT_NAMES = {"adafruit_dht", "board", "digitalio", "lgpio", "microcontroll
 # What each part of the server may import of the server. The app level (`homerelay.server` itself
 # and `serving`) wires everything together and may import anything.
 LAYERS = {
-    f"{SERVER}.web": {f"{SERVER}.web", f"{SERVER}.relay", f"{SERVER}.services", f"{SERVER}.storage.serialize",
+    f"{SERVER}.web": {f"{SERVER}.web", f"{SERVER}.relay", f"{SERVER}.services", f"{SERVER}.storage.records",
+                      f"{SERVER}.storage.serialize",
                       f"{SERVER}.config"},
     f"{SERVER}.relay": {f"{SERVER}.services", f"{SERVER}.storage", f"{SERVER}.fanout"},
     f"{SERVER}.services": {f"{SERVER}.services", f"{SERVER}.storage", f"{SERVER}.fanout"},

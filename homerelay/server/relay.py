@@ -9,7 +9,7 @@ from datetime import datetime
 from flask import Flask, current_app
 
 from homerelay.const import SOURCE_AUTOMATION
-from homerelay.language import ParseResult, parse
+from homerelay.language import Action, ParseResult, parse
 from homerelay.server.fanout.hub import EventHub
 from homerelay.server.fanout.postgres import PgEventBridge
 from homerelay.server.services.commands import CommandQueue, NewCommand
@@ -19,6 +19,7 @@ from homerelay.server.services.homes import Homes
 from homerelay.server.services.readings import ReadingStore
 from homerelay.server.storage.db import Database, libpq_url
 from homerelay.server.storage.migrate import upgrade_schema
+from homerelay.server.storage.records import Command, Reading
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +32,7 @@ class Submission:
     """The outcome of submitting a sentence: the parse, and the command if one was queued."""
 
     parsed: ParseResult
-    command: dict | None
+    command: Command | None
     created: bool
 
 
@@ -70,15 +71,26 @@ class Relay:
         parsed = parse(text, self.devices.house(home_id))
         if not parsed.ok:
             return Submission(parsed, None, False)
-        actions = [action.to_dict() for action in parsed.actions]
-        command, created = self.queue.submit(
-            home_id, NewCommand(text, source, parsed.intent, actions, idempotency_key)
-        )
-        if created and source != SOURCE_AUTOMATION:
-            self.cooling.note_user_command(home_id, parsed.intent, actions)
+        command, created = self._queue(home_id, NewCommand(text, source, parsed.intent, parsed.actions, idempotency_key))
         return Submission(parsed, command, created)
 
-    def add_readings(self, home_id: int, readings: list[tuple[float, float, datetime]]) -> list[dict]:
+    def submit_actions(self, home_id: int, actions: list[Action], source: str,
+                       idempotency_key: str | None = None) -> tuple[Command, bool]:
+        """Queue device switches given as such (no sentence to parse); each must be a device of the
+        home's house (UnknownDeviceError otherwise). Returns the command and whether it is new."""
+        house = self.devices.house(home_id)
+        for action in actions:
+            house.device(action.room, action.device)
+        return self._queue(home_id, NewCommand.switching(actions, source, idempotency_key))
+
+    def _queue(self, home_id: int, new: NewCommand) -> tuple[Command, bool]:
+        command, created = self.queue.submit(home_id, new)
+        if created and new.source != SOURCE_AUTOMATION:
+            # A person's own switch of the cooled device holds the rule off for a while.
+            self.cooling.note_user_command(home_id, new.intent, new.actions)
+        return command, created
+
+    def add_readings(self, home_id: int, readings: list[tuple[float, float, datetime]]) -> list[Reading]:
         """Store readings and let the cooling rule look at the newest."""
         stored = self.readings.add(home_id, readings)
         self.cooling.evaluate(home_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, bindparam, insert, or_, select, update
@@ -14,6 +14,7 @@ from homerelay.clock import utcnow
 from homerelay.const import (
     EVENT_COMMAND,
     FINISHED_STATUSES,
+    INTENT_CONTROL,
     STATUS_DELIVERED,
     STATUS_DONE,
     STATUS_EXPIRED,
@@ -21,16 +22,20 @@ from homerelay.const import (
     UNFINISHED_STATUSES,
 )
 from homerelay.errors import HomerelayError
-from homerelay.server.storage.db import Database
+from homerelay.language import Action
+from homerelay.language.phrasing import sentence
+from homerelay.language.vocabulary import default_vocabulary
 from homerelay.server.fanout.hub import EventHub
-from homerelay.server.storage.models import Command
-from homerelay.server.storage.serialize import command_to_dict, to_iso
+from homerelay.server.storage.db import Database
+from homerelay.server.storage.models import Command as CommandRow
+from homerelay.server.storage.records import Command, actions_to_json
+from homerelay.server.storage.serialize import command_to_dict
 
 logger = logging.getLogger(__name__)
 
 # Every command passes through these statements (submit, deliver, acknowledge): they are Core
 # statements built once, so each request runs them without an ORM session's bookkeeping.
-COMMANDS = Command.__table__
+COMMANDS = CommandRow.__table__
 INSERT_COMMAND = insert(COMMANDS)
 BY_IDEMPOTENCY_KEY = select(COMMANDS).where(
     COMMANDS.c.home_id == bindparam("home_id"), COMMANDS.c.idempotency_key == bindparam("key")
@@ -45,6 +50,10 @@ QUEUE_HEADS = (
     .with_for_update()
 )
 BY_ID = COMMANDS.c.id == bindparam("command_id")
+ONE = select(COMMANDS).where(BY_ID, COMMANDS.c.home_id == bindparam("home_id"))
+NEWEST = select(COMMANDS).where(COMMANDS.c.home_id == bindparam("home_id")).order_by(COMMANDS.c.id.desc())
+LATEST = NEWEST.limit(1)
+MARK_LEGACY_SERVED = update(COMMANDS).where(BY_ID).values(legacy_served=True)
 ONE_FOR_UPDATE = select(COMMANDS).where(BY_ID).with_for_update()
 DELIVER = update(COMMANDS).where(BY_ID).values(
     status=STATUS_DELIVERED,
@@ -76,8 +85,15 @@ class NewCommand:
     text: str
     source: str
     intent: str | None
-    actions: list[dict]
+    actions: tuple[Action, ...]
     idempotency_key: str | None = None
+
+    @classmethod
+    def switching(cls, actions, source: str, idempotency_key: str | None = None) -> NewCommand:
+        """A command made of device switches (a switch on the Devices screen, the cooling rule), with
+        the sentence the language would say for them, for the history."""
+        actions = tuple(actions)
+        return cls(sentence(actions, default_vocabulary()), source, INTENT_CONTROL, actions, idempotency_key)
 
 
 class CommandQueue:
@@ -89,7 +105,7 @@ class CommandQueue:
         self.lease = timedelta(seconds=lease_seconds)
         self.ttl = timedelta(seconds=ttl_seconds)
 
-    def submit(self, home_id: int, new: NewCommand) -> tuple[dict, bool]:
+    def submit(self, home_id: int, new: NewCommand) -> tuple[Command, bool]:
         """Queue a command; returns it and whether it was created (False: an idempotent replay)."""
         created_at = utcnow()
         try:
@@ -104,7 +120,7 @@ class CommandQueue:
                         "text": new.text,
                         "source": new.source,
                         "intent": new.intent,
-                        "actions": new.actions,
+                        "actions": actions_to_json(new.actions),
                         "status": STATUS_PENDING,
                         "created_at": created_at,
                         "idempotency_key": new.idempotency_key,
@@ -121,24 +137,14 @@ class CommandQueue:
             if earlier is None:
                 raise
             return earlier, False
-        created = {
-            "id": command_id,
-            "text": new.text,
-            "source": new.source,
-            "intent": new.intent,
-            "actions": list(new.actions),
-            "status": STATUS_PENDING,
-            "result": None,
-            "created_at": to_iso(created_at),
-            "delivered_at": None,
-            "done_at": None,
-        }
-        logger.debug("queued command %s for home %s: %s", command_id, home_id, created["actions"])
+        created = Command(command_id, new.text, new.source, new.intent, new.actions, STATUS_PENDING, None,
+                          created_at, None, None)
+        logger.debug("queued command %s for home %s: %s", command_id, home_id, new.actions)
         self._announce(home_id, [created])
         return created, True
 
     @staticmethod
-    def _earlier(connection, home_id: int, new: NewCommand) -> dict | None:
+    def _earlier(connection, home_id: int, new: NewCommand) -> Command | None:
         """The command already queued under this Idempotency-Key, if any (another text: a conflict)."""
         if new.idempotency_key is None:
             return None
@@ -147,47 +153,42 @@ class CommandQueue:
             return None
         if earlier.text != new.text:
             raise IdempotencyConflictError("this Idempotency-Key was already used for another command")
-        return command_to_dict(earlier)
+        return Command.from_row(earlier)
 
-    def get(self, home_id: int, command_id: int) -> dict:
+    def get(self, home_id: int, command_id: int) -> Command:
         """One command of the home."""
-        with self.db.reading() as session:
-            command = session.get(Command, command_id)
-            if command is None or command.home_id != home_id:
-                raise CommandNotFoundError(f"no command {command_id} in this home")
-            return command_to_dict(command)
+        row = self.db.read_row(ONE, {"command_id": command_id, "home_id": home_id})
+        if row is None:
+            raise CommandNotFoundError(f"no command {command_id} in this home")
+        return Command.from_row(row)
 
-    def recent(self, home_id: int, limit: int) -> list[dict]:
+    def recent(self, home_id: int, limit: int) -> list[Command]:
         """The home's latest commands, newest first."""
         with self.db.reading() as session:
-            rows = session.scalars(
-                select(Command).where(Command.home_id == home_id).order_by(Command.id.desc()).limit(limit)
-            )
-            return [command_to_dict(row) for row in rows]
+            rows = session.execute(NEWEST.limit(limit), {"home_id": home_id})
+            return [Command.from_row(row) for row in rows]
 
     def latest(self, home_id: int) -> Command | None:
-        """The home's newest command row (the original API's one slot)."""
-        with self.db.reading() as session:
-            return session.scalars(
-                select(Command).where(Command.home_id == home_id).order_by(Command.id.desc()).limit(1)
-            ).first()
+        """The home's newest command (the original API's one slot)."""
+        row = self.db.read_row(LATEST, {"home_id": home_id})
+        return Command.from_row(row) if row is not None else None
 
     def mark_legacy_served(self, command_id: int) -> None:
         """Remember that the original API has answered this command once."""
-        with self.db.transaction() as session:
-            session.execute(update(Command).where(Command.id == command_id).values(legacy_served=True))
+        with self.db.writing() as connection:
+            connection.execute(MARK_LEGACY_SERVED, {"command_id": command_id})
 
-    def unfinished(self, home_id: int, done_after: datetime | None = None) -> list[dict]:
+    def unfinished(self, home_id: int, done_after: datetime | None = None) -> list[Command]:
         """Commands not yet carried out (and those done after `done_after`), oldest first, to foresee device states."""
-        wanted = Command.status.in_(UNFINISHED_STATUSES)
+        wanted = COMMANDS.c.status.in_(UNFINISHED_STATUSES)
         if done_after is not None:
             # Carried out, but the agent's device report that shows it may not have arrived yet.
-            wanted = or_(wanted, and_(Command.status == STATUS_DONE, Command.done_at > done_after))
+            wanted = or_(wanted, and_(COMMANDS.c.status == STATUS_DONE, COMMANDS.c.done_at > done_after))
+        query = select(COMMANDS).where(COMMANDS.c.home_id == home_id, wanted).order_by(COMMANDS.c.id)
         with self.db.reading() as session:
-            rows = session.scalars(select(Command).where(Command.home_id == home_id, wanted).order_by(Command.id))
-            return [command_to_dict(row) for row in rows]
+            return [Command.from_row(row) for row in session.execute(query)]
 
-    def next_for_agent(self, home_id: int, wait: float) -> dict | None:
+    def next_for_agent(self, home_id: int, wait: float) -> Command | None:
         """Long-poll: the next command to carry out, as soon as there is one, or None after `wait` s."""
         deadline = time.monotonic() + wait
         while True:
@@ -203,10 +204,10 @@ class CommandQueue:
                 remaining = min(remaining, max((retry_at - utcnow()).total_seconds(), 0.01))
             self.hub.wait_for_queue_change(home_id, version, remaining)
 
-    def _claim_next(self, home_id: int) -> tuple[dict | None, datetime | None]:
+    def _claim_next(self, home_id: int) -> tuple[Command | None, datetime | None]:
         """Deliver the head of the queue if it is free; else say when its lease ends."""
         now = utcnow()
-        expired: list[dict] = []
+        expired: list[Command] = []
         claimed = None
         retry_at = None
         with self.db.writing(durable=False) as connection:
@@ -215,7 +216,7 @@ class CommandQueue:
                     # A garage door must not open hours after it was asked to.
                     connection.execute(EXPIRE, {"command_id": command.id, "result": EXPIRED_RESULT, "now": now})
                     expired.append(
-                        {**command_to_dict(command), "status": STATUS_EXPIRED, "result": EXPIRED_RESULT, "done_at": to_iso(now)}
+                        replace(Command.from_row(command), status=STATUS_EXPIRED, result=EXPIRED_RESULT, done_at=now)
                     )
                     continue
                 if command.status == STATUS_DELIVERED and command.lease_until and command.lease_until > now:
@@ -223,14 +224,14 @@ class CommandQueue:
                     retry_at = command.lease_until
                     break
                 connection.execute(DELIVER, {"command_id": command.id, "now": now, "lease_until": now + self.lease})
-                claimed = {**command_to_dict(command), "status": STATUS_DELIVERED, "delivered_at": to_iso(now)}
+                claimed = replace(Command.from_row(command), status=STATUS_DELIVERED, delivered_at=now)
                 break
         if expired:
             logger.info("expired %d command(s) of home %s", len(expired), home_id)
         self._announce(home_id, expired + ([claimed] if claimed else []), wake=False)
         return claimed, retry_at
 
-    def ack(self, home_id: int, command_id: int, status: str, result: str | None) -> dict:
+    def ack(self, home_id: int, command_id: int, status: str, result: str | None) -> Command:
         """Record that the agent carried a command out (or failed to); repeating it changes nothing."""
         now = utcnow()
         with self.db.writing(durable=False) as connection:
@@ -240,15 +241,15 @@ class CommandQueue:
             # A late ack of a command that expired after delivery tells the truth: it was carried out.
             late = command.status == STATUS_EXPIRED and command.delivered_at is not None
             if command.status in FINISHED_STATUSES and not late:
-                return command_to_dict(command)
+                return Command.from_row(command)
             connection.execute(FINISH, {"command_id": command_id, "status": status, "result": result, "now": now})
-        acked = {**command_to_dict(command), "status": status, "result": result, "done_at": to_iso(now)}
+        acked = replace(Command.from_row(command), status=status, result=result, done_at=now)
         self._announce(home_id, [acked])
         return acked
 
-    def _announce(self, home_id: int, commands: list[dict], wake: bool = True) -> None:
+    def _announce(self, home_id: int, commands: list[Command], wake: bool = True) -> None:
         for command in commands:
-            self.hub.publish(home_id, EVENT_COMMAND, command)
+            self.hub.publish(home_id, EVENT_COMMAND, command_to_dict(command))
         if commands and wake:
             self.hub.notify_queue_changed(home_id)
             # Under gevent, let the agent's long-poll and the event streams just woken run before

@@ -15,17 +15,19 @@ from homerelay.const import (
     ACTION_ON,
     EVENT_AUTOMATION,
     INTENT_ALL_OFF,
-    INTENT_CONTROL,
     INTENT_TERMINATE,
     SOURCE_AUTOMATION,
 )
 from homerelay.server.storage.db import Database
 from homerelay.server.services.devices import DeviceStore
 from homerelay.server.fanout.hub import EventHub
+from homerelay.language import Action
 from homerelay.server.storage.models import CoolingRule
+from homerelay.server.storage.records import Command
+from homerelay.server.storage.records import CoolingRule as CoolingRuleRecord
 from homerelay.server.services.commands import CommandQueue, NewCommand
 from homerelay.server.services.readings import ReadingStore
-from homerelay.server.storage.serialize import to_iso
+from homerelay.server.storage.serialize import cooling_rule_to_dict
 
 logger = logging.getLogger(__name__)
 
@@ -62,15 +64,15 @@ def decide(temperature: float, threshold: float, hysteresis: float, device_is_on
     return None
 
 
-def foreseen_state(reported: str | None, unfinished: list[dict], room: str, device: str) -> str:
+def foreseen_state(reported: str | None, unfinished: list[Command], room: str, device: str) -> str:
     """The device's state once every queued command has been carried out."""
     state = reported or ACTION_OFF
     for command in unfinished:
-        if command["intent"] in (INTENT_ALL_OFF, INTENT_TERMINATE):
+        if command.intent in (INTENT_ALL_OFF, INTENT_TERMINATE):
             state = ACTION_OFF
-        for action in command["actions"]:
-            if action["room"] == room and action["device"] == device:
-                state = action["action"]
+        for action in command.actions:
+            if action.room == room and action.device == device:
+                state = action.action
     return state
 
 
@@ -103,18 +105,18 @@ class CoolingAutomation:
         settings = CoolingSettings(row.enabled, row.threshold, row.hysteresis, row.room, row.device)
         return settings, row.paused_until, True
 
-    def rule(self, home_id: int) -> dict:
-        """The rule as the API returns it, with whether it now holds its device on."""
+    def rule(self, home_id: int) -> CoolingRuleRecord:
+        """The rule, with whether it now holds its device on and until when it is paused."""
         settings, paused_until, _ = self.settings(home_id)
         paused = paused_until is not None and paused_until > utcnow()
         device_on = self._reported_state(home_id, settings)[0] == ACTION_ON
-        return {
+        return CoolingRuleRecord(
             **asdict(settings),
-            "active": settings.enabled and not paused and device_on,
-            "paused_until": to_iso(paused_until) if paused else None,
-        }
+            active=settings.enabled and not paused and device_on,
+            paused_until=paused_until if paused else None,
+        )
 
-    def update(self, home_id: int, settings: CoolingSettings) -> dict:
+    def update(self, home_id: int, settings: CoolingSettings) -> CoolingRuleRecord:
         """Save new settings, tell listeners, and apply them to the latest reading."""
         with self.db.transaction() as session:
             row = session.get(CoolingRule, home_id)
@@ -129,22 +131,22 @@ class CoolingAutomation:
         self.evaluate(home_id)
         return self.announce(home_id)
 
-    def set_threshold(self, home_id: int, threshold: float) -> dict:
+    def set_threshold(self, home_id: int, threshold: float) -> CoolingRuleRecord:
         """Change only the threshold (the original API's `set_threshold`)."""
         settings, _, _ = self.settings(home_id)
         return self.update(home_id, replace(settings, threshold=threshold))
 
-    def announce(self, home_id: int) -> dict:
+    def announce(self, home_id: int) -> CoolingRuleRecord:
         """Send the rule to event listeners; returns it."""
         rule = self.rule(home_id)
-        self.hub.publish(home_id, EVENT_AUTOMATION, rule)
+        self.hub.publish(home_id, EVENT_AUTOMATION, cooling_rule_to_dict(rule))
         return rule
 
-    def note_user_command(self, home_id: int, intent: str | None, actions: list[dict]) -> None:
+    def note_user_command(self, home_id: int, intent: str | None, actions: tuple[Action, ...]) -> None:
         """A person switched the rule's device: leave it alone for the pause time."""
-        settings, _, saved = self.settings(home_id)
+        settings, _, _ = self.settings(home_id)
         touches = intent in (INTENT_ALL_OFF, INTENT_TERMINATE) or any(
-            a["room"] == settings.room and a["device"] == settings.device for a in actions
+            a.room == settings.room and a.device == settings.device for a in actions
         )
         if not touches:
             return
@@ -158,7 +160,7 @@ class CoolingAutomation:
         logger.info("cooling of home %s paused until %s by a user command", home_id, until)
         self.announce(home_id)
 
-    def evaluate(self, home_id: int) -> dict | None:
+    def evaluate(self, home_id: int) -> Command | None:
         """Queue the command the latest fresh reading calls for; returns it, if any."""
         with self._lock:
             settings, paused_until, _ = self.settings(home_id)
@@ -175,25 +177,15 @@ class CoolingAutomation:
             action = decide(reading.temperature, settings.threshold, settings.hysteresis, state == ACTION_ON)
             if action is None:
                 return None
-            room_words = settings.room.replace("_", " ")
-            text = f"turn {action} the {room_words} {settings.device}"
-            command, _ = self.queue.submit(
-                home_id,
-                NewCommand(
-                    text=text,
-                    source=SOURCE_AUTOMATION,
-                    intent=INTENT_CONTROL,
-                    actions=[{"room": settings.room, "device": settings.device, "action": action}],
-                ),
-            )
-            logger.info("cooling of home %s: %s °C -> %s", home_id, reading.temperature, text)
+            # A structured switch, as the Devices screen sends: the history shows the language's sentence.
+            new = NewCommand.switching([Action(settings.room, settings.device, action)], SOURCE_AUTOMATION)
+            command, _ = self.queue.submit(home_id, new)
+            logger.info("cooling of home %s: %s °C -> %s", home_id, reading.temperature, new.text)
         self.announce(home_id)
         return command
 
     def _reported_state(self, home_id: int, settings: CoolingSettings) -> tuple[str | None, datetime | None]:
         """The rule's device as the agent last reported it, and when that report came."""
         states = self.devices.states(home_id)
-        for device in states["devices"]:
-            if device["room"] == settings.room and device["device"] == settings.device:
-                return device["state"], datetime.fromisoformat(states["updated_at"])
-        return None, None
+        reported = states.state_of(settings.room, settings.device)
+        return (reported, states.updated_at) if reported is not None else (None, None)

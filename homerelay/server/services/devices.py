@@ -12,8 +12,10 @@ from homerelay.const import EVENT_DEVICES
 from homerelay.house import House
 from homerelay.server.storage.db import Database
 from homerelay.server.fanout.hub import EventHub
-from homerelay.server.storage.models import DeviceState, HouseLayout
-from homerelay.server.storage.serialize import device_to_dict, to_iso
+from homerelay.server.storage.models import DeviceState as DeviceStateRow
+from homerelay.server.storage.models import HouseLayout
+from homerelay.server.storage.records import DeviceState, DeviceStates
+from homerelay.server.storage.serialize import device_states_to_dict
 
 # How many homes' parsed layouts one process keeps.
 HOUSE_CACHE_SIZE = 256
@@ -21,8 +23,12 @@ HOUSE_CACHE_SIZE = 256
 HOUSE_STORED_AT = select(HouseLayout.updated_at).where(HouseLayout.home_id == bindparam("home_id"))
 HOUSE_LAYOUT = select(HouseLayout.layout).where(HouseLayout.home_id == bindparam("home_id"))
 # The agent reports every device after each command: a full replacement in two statements.
-DELETE_STATES = delete(DeviceState).where(DeviceState.home_id == bindparam("home_id"))
-INSERT_STATE = insert(DeviceState)
+STATES = DeviceStateRow.__table__
+DELETE_STATES = delete(STATES).where(STATES.c.home_id == bindparam("home_id"))
+INSERT_STATE = insert(STATES)
+STATES_OF_HOME = select(STATES.c.room, STATES.c.device, STATES.c.kind, STATES.c.state, STATES.c.updated_at).where(
+    STATES.c.home_id == bindparam("home_id")
+)
 
 
 class DeviceStore:
@@ -35,27 +41,27 @@ class DeviceStore:
         # against its home's house, and checking a timestamp is cheaper than re-reading it.
         self._houses: OrderedDict[int, tuple[datetime, House]] = OrderedDict()
 
-    def replace_states(self, home_id: int, devices: list[dict]) -> dict:
+    def replace_states(self, home_id: int, devices: list[DeviceState]) -> DeviceStates:
         """Store the agent's full device state, replacing the previous one."""
         now = utcnow()
         rows = [
-            {"home_id": home_id, "room": d["room"], "device": d["device"], "kind": d["kind"], "state": d["state"], "updated_at": now}
+            {"home_id": home_id, "room": d.room, "device": d.device, "kind": d.kind, "state": d.state, "updated_at": now}
             for d in devices
         ]
         with self.db.writing(durable=False) as connection:
             connection.execute(DELETE_STATES, {"home_id": home_id})
             if rows:
                 connection.execute(INSERT_STATE, rows)
-        snapshot = {"devices": [dict(d) for d in devices], "updated_at": to_iso(now)}
-        self.hub.publish(home_id, EVENT_DEVICES, snapshot)
+        snapshot = DeviceStates(tuple(devices), now)
+        self.hub.publish(home_id, EVENT_DEVICES, device_states_to_dict(snapshot))
         return snapshot
 
-    def states(self, home_id: int) -> dict:
-        """`{"devices": [...], "updated_at"}` as the API returns it."""
+    def states(self, home_id: int) -> DeviceStates:
+        """Every device's state as the agent last reported it, and when."""
         with self.db.reading() as session:
-            rows = list(session.scalars(select(DeviceState).where(DeviceState.home_id == home_id)))
+            rows = list(session.execute(STATES_OF_HOME, {"home_id": home_id}))
         updated = max((row.updated_at for row in rows), default=None)
-        return {"devices": [device_to_dict(row) for row in rows], "updated_at": to_iso(updated)}
+        return DeviceStates(tuple(DeviceState(row.room, row.device, row.kind, row.state) for row in rows), updated)
 
     def house(self, home_id: int) -> House:
         """The layout the home's agent runs; the default house until one is uploaded."""

@@ -2,6 +2,7 @@
 sign-in, errors, CORS, body and rate limits.
 
 May import `homerelay.server.relay` (to reach the services), `services` (their errors and inputs)
-and `storage.serialize` (JSON at the edge); never `storage.db` or `storage.models`. Nothing but
+`storage.records` (the records services take and return) and
+`storage.serialize` (JSON at the edge); never `storage.db` or `storage.models`. Nothing but
 `homerelay.server.create_app` imports this package.
 """

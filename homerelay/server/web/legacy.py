@@ -92,9 +92,9 @@ def _format_number(value: float) -> str:
     return f"{value:g}"
 
 
-def legacy_device_list(devices: list[dict]) -> str:
+def legacy_device_list(devices) -> str:
     """The original device list: `| living_room light | kitchen oven | ` of the devices that are on."""
-    on = [f"{d['room']} {d['device']}" for d in devices if d["state"] == "on"]
+    on = [f"{d.room} {d.device}" for d in devices if d.state == "on"]
     return "| " + "".join(f"{name} | " for name in on)
 
 
@@ -144,9 +144,9 @@ def build_blueprint(name: str, url_prefix: str | None) -> Blueprint:
     @roles.require(ROLE_APP, ROLE_AGENT)
     def get_data():
         latest = relay().readings.latest(identity().home_id)
-        if latest["at"] is None:
+        if latest is None:
             return jsonify(None)
-        return f"temperature: {_format_number(latest['temperature'])}°C  humidity: {_format_number(latest['humidity'])}%"
+        return f"temperature: {_format_number(latest.temperature)}°C  humidity: {_format_number(latest.humidity)}%"
 
     @bp.post("/set_threshold")
     @roles.require(ROLE_APP)
@@ -176,8 +176,8 @@ def build_blueprint(name: str, url_prefix: str | None) -> Blueprint:
     @roles.require(ROLE_APP, ROLE_AGENT)
     def get_devices():
         states = relay().devices.states(identity().home_id)
-        if states["devices"]:
-            return legacy_device_list(states["devices"])
+        if states.devices:
+            return legacy_device_list(states.devices)
         stored = _load_value(KEY_DEVICES)
         return stored if stored is not None else jsonify(None)
 

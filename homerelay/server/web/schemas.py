@@ -15,6 +15,7 @@ from pydantic import (
     RootModel,
     StrictBool,
     field_validator,
+    model_validator,
 )
 
 from homerelay.const import (
@@ -57,6 +58,8 @@ def _json_number_only(value):
 # A number in a JSON body, as the document says: never `true` or `"25"`.
 Number = Annotated[float, BeforeValidator(_json_number_only)]
 MAX_BATCH_READINGS = 1000
+# One command switches at most this many devices (a house has a few dozen).
+MAX_ACTIONS = 50
 MAX_HISTORY = 5000
 
 
@@ -92,12 +95,49 @@ BLANK = "\t\n\v\f\r \u00a0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "
 NOT_BLANK_PATTERN = "[^" + "".join(f"\\u{ord(blank):04x}" for blank in BLANK) + "]"
 
 
+class ActionOut(BaseModel):
+    """One device switch a command asks for."""
+
+    room: str
+    device: str
+    action: Literal["on", "off"]
+
+
+class ActionIn(Strict):
+    """One device switch: a device of the house (room and name) and on or off."""
+
+    room: Name = Field(min_length=1, max_length=64)
+    device: Name = Field(min_length=1, max_length=64)
+    action: Literal["on", "off"]
+
+
+def _no_default(schema: dict) -> None:
+    """An optional field of a choice (see `CommandIn`) has no default to document."""
+    schema.pop("default", None)
+
+
+def _not_blank_text(schema: dict) -> None:
+    """The command text's documented form: not blank, and no default (see `_no_default`)."""
+    _no_default(schema)
+    schema["pattern"] = NOT_BLANK_PATTERN
+
+
 class CommandIn(Strict):
-    """A sentence for the house."""
+    """A sentence for the house (`{"text"}`), or device switches given as such (`{"actions"}`, from a
+    switch on the Devices screen): exactly one of the two. Switches are not turned into a sentence to
+    be parsed back; the history shows the sentence the language would say for them."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"oneOf": [{"required": ["text"]}, {"required": ["actions"]}]}
+    )
 
     text: str = Field(
-        min_length=1, max_length=COMMAND_TEXT_MAX, description="what to do, e.g. 'turn on the kitchen light'",
-        json_schema_extra={"pattern": NOT_BLANK_PATTERN},
+        None, min_length=1, max_length=COMMAND_TEXT_MAX, description="what to do, e.g. 'turn on the kitchen light'",
+        json_schema_extra=_not_blank_text,
+    )
+    actions: list[ActionIn] = Field(
+        None, min_length=1, max_length=MAX_ACTIONS, description="device switches, checked against the house",
+        json_schema_extra=_no_default,
     )
 
     @field_validator("text")
@@ -107,13 +147,11 @@ class CommandIn(Strict):
             raise ValueError("the command text is empty")
         return value
 
-
-class ActionOut(BaseModel):
-    """One device switch a command asks for."""
-
-    room: str
-    device: str
-    action: Literal["on", "off"]
+    @model_validator(mode="after")
+    def _text_or_actions(self) -> CommandIn:
+        if (self.text is None) == (self.actions is None):
+            raise ValueError("give either 'text' or 'actions'")
+        return self
 
 
 class CommandOut(BaseModel):

@@ -6,6 +6,7 @@ from homerelay.const import ROLE_APP
 from homerelay.errors import UnknownDeviceError
 from homerelay.server.relay import current_relay
 from homerelay.server.web.api.blueprint import AUTOMATION, blueprint, roles
+from homerelay.server.storage.serialize import cooling_rule_to_dict
 from homerelay.server.web.auth import identity
 from homerelay.server.services.cooling import CoolingSettings
 from homerelay.server.web.http_errors import ApiError
@@ -16,7 +17,7 @@ from homerelay.server.web.schemas import CoolingIn, CoolingOut
 @roles.require(ROLE_APP)
 def get_cooling():
     """The cooling rule."""
-    return current_relay().cooling.rule(identity().home_id)
+    return cooling_rule_to_dict(current_relay().cooling.rule(identity().home_id))
 
 
 @blueprint.put("/automations/cooling", tags=[AUTOMATION], responses={200: CoolingOut})
@@ -28,4 +29,4 @@ def put_cooling(body: CoolingIn):
         current_relay().devices.house(home_id).device(body.room, body.device)
     except UnknownDeviceError as error:
         raise ApiError(400, f"room/device: {error}") from error
-    return current_relay().cooling.update(home_id, CoolingSettings(**body.model_dump()))
+    return cooling_rule_to_dict(current_relay().cooling.update(home_id, CoolingSettings(**body.model_dump())))

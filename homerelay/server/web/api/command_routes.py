@@ -5,11 +5,14 @@ from __future__ import annotations
 from flask import current_app, request
 
 from homerelay.const import ROLE_AGENT, ROLE_APP, SOURCE_APP
+from homerelay.errors import UnknownDeviceError
+from homerelay.language import Action
 from homerelay.server.relay import current_relay
 from homerelay.server.web.api.blueprint import AGENT, COMMANDS, blueprint, roles
 from homerelay.server.web.auth import identity
 from homerelay.server.web.http_errors import ApiError, error_response
 from homerelay.server.services.commands import CommandNotFoundError, IdempotencyConflictError
+from homerelay.server.storage.serialize import command_to_dict
 from homerelay.server.web.schemas import (
     AckIn,
     CommandIn,
@@ -28,25 +31,34 @@ IDEMPOTENCY_KEY_MAX = 200
 @blueprint.post("/commands", tags=[COMMANDS], responses={201: CommandOut, 200: CommandOut, 422: NotUnderstood})
 @roles.require(ROLE_APP)
 def submit_command(body: CommandIn):
-    """Parse a sentence against the house and queue it; 422 with suggestions when not understood."""
+    """Queue a sentence parsed against the house (422 with suggestions when not understood), or device
+    switches given as such (422 when one is not a device of the house)."""
     key = request.headers.get("Idempotency-Key")
     if key is not None and not 1 <= len(key) <= IDEMPOTENCY_KEY_MAX:
         raise ApiError(400, f"Idempotency-Key must have 1 to {IDEMPOTENCY_KEY_MAX} characters")
+    home_id = identity().home_id
     try:
-        submission = current_relay().submit_text(identity().home_id, body.text, SOURCE_APP, key)
+        if body.actions is not None:
+            actions = [Action(a.room, a.device, a.action) for a in body.actions]
+            command, created = current_relay().submit_actions(home_id, actions, SOURCE_APP, key)
+        else:
+            submission = current_relay().submit_text(home_id, body.text, SOURCE_APP, key)
+            if submission.command is None:
+                parsed = submission.parsed
+                return error_response(422, parsed.error, "not_understood", suggestions=list(parsed.suggestions))
+            command, created = submission.command, submission.created
     except IdempotencyConflictError as error:
         raise ApiError(422, str(error), "idempotency_conflict") from error
-    if submission.command is None:
-        parsed = submission.parsed
-        return error_response(422, parsed.error, "not_understood", suggestions=list(parsed.suggestions))
-    return submission.command, 201 if submission.created else 200
+    except UnknownDeviceError as error:
+        raise ApiError(422, f"actions: {error}", "not_understood") from error
+    return command_to_dict(command), 201 if created else 200
 
 
 @blueprint.get("/commands", tags=[COMMANDS], responses={200: CommandList})
 @roles.require(ROLE_APP)
 def list_commands(query: CommandListQuery):
     """The latest commands, newest first."""
-    return {"commands": current_relay().queue.recent(identity().home_id, query.limit)}
+    return {"commands": [command_to_dict(c) for c in current_relay().queue.recent(identity().home_id, query.limit)]}
 
 
 @blueprint.get("/commands/<int:command_id>", tags=[COMMANDS], responses={200: CommandOut, 404: ErrorOut})
@@ -54,7 +66,7 @@ def list_commands(query: CommandListQuery):
 def get_command(path: CommandPath):
     """One command."""
     try:
-        return current_relay().queue.get(identity().home_id, path.command_id)
+        return command_to_dict(current_relay().queue.get(identity().home_id, path.command_id))
     except CommandNotFoundError as error:
         raise ApiError(404, str(error)) from error
 
@@ -64,7 +76,7 @@ def get_command(path: CommandPath):
 def ack_command(path: CommandPath, body: AckIn):
     """The agent carried a command out (or could not); repeating it changes nothing."""
     try:
-        return current_relay().queue.ack(identity().home_id, path.command_id, body.status, body.result)
+        return command_to_dict(current_relay().queue.ack(identity().home_id, path.command_id, body.status, body.result))
     except CommandNotFoundError as error:
         raise ApiError(404, str(error)) from error
 
@@ -77,4 +89,4 @@ def next_command(query: NextQuery):
     command = current_relay().queue.next_for_agent(identity().home_id, wait)
     if command is None:
         return "", 204, {"X-Homerelay-Max-Wait": str(current_app.config["MAX_WAIT_SECONDS"])}
-    return command
+    return command_to_dict(command)

@@ -7,6 +7,8 @@ from homerelay.errors import HouseError
 from homerelay.house import House
 from homerelay.server.relay import current_relay
 from homerelay.server.web.api.blueprint import DEVICES, blueprint, roles
+from homerelay.server.storage.records import DeviceState
+from homerelay.server.storage.serialize import device_states_to_dict
 from homerelay.server.web.auth import identity
 from homerelay.server.web.http_errors import ApiError
 from homerelay.server.web.schemas import DevicesIn, DevicesOut, HouseIn, HouseOut
@@ -16,21 +18,21 @@ from homerelay.server.web.schemas import DevicesIn, DevicesOut, HouseIn, HouseOu
 @roles.require(ROLE_AGENT)
 def put_devices(body: DevicesIn):
     """The agent's full state of every device."""
-    devices = [device.model_dump() for device in body.devices]
+    devices = [DeviceState(d.room, d.device, d.kind, d.state) for d in body.devices]
     seen = set()
     for device in devices:
-        key = (device["room"], device["device"])
+        key = (device.room, device.device)
         if key in seen:
-            raise ApiError(400, f"devices: {device['room']} {device['device']} is listed twice")
+            raise ApiError(400, f"devices: {device.room} {device.device} is listed twice")
         seen.add(key)
-    return current_relay().devices.replace_states(identity().home_id, devices)
+    return device_states_to_dict(current_relay().devices.replace_states(identity().home_id, devices))
 
 
 @blueprint.get("/devices", tags=[DEVICES], responses={200: DevicesOut})
 @roles.require(ROLE_APP)
 def get_devices():
     """Every device's state as last reported by the agent."""
-    return current_relay().devices.states(identity().home_id)
+    return device_states_to_dict(current_relay().devices.states(identity().home_id))
 
 
 @blueprint.put("/house", tags=[DEVICES], responses={200: HouseOut})

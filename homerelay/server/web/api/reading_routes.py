@@ -8,6 +8,7 @@ from homerelay.clock import utcnow
 from homerelay.const import ROLE_AGENT, ROLE_APP
 from homerelay.server.relay import current_relay
 from homerelay.server.web.api.blueprint import READINGS, blueprint, roles
+from homerelay.server.storage.serialize import reading_to_dict
 from homerelay.server.web.auth import identity
 from homerelay.server.web.http_errors import ApiError
 from homerelay.server.web.schemas import HistoryQuery, LatestReadingOut, ReadingsIn, ReadingsOut, ReadingsStored
@@ -38,11 +39,16 @@ def add_readings(body: ReadingsIn):
 @roles.require(ROLE_APP)
 def latest_reading():
     """The newest reading, and `stale` when it is too old to trust (or there is none)."""
-    return current_relay().readings.latest(identity().home_id)
+    readings = current_relay().readings
+    latest = readings.latest(identity().home_id)
+    if latest is None:
+        return {"temperature": None, "humidity": None, "at": None, "stale": True}
+    return {**reading_to_dict(latest), "stale": readings.is_stale(latest.at)}
 
 
 @blueprint.get("/readings", tags=[READINGS], responses={200: ReadingsOut})
 @roles.require(ROLE_APP)
 def reading_history(query: HistoryQuery):
     """Readings since a moment, oldest first, at most `limit` (the newest ones)."""
-    return {"readings": current_relay().readings.history(identity().home_id, query.since, query.limit)}
+    history = current_relay().readings.history(identity().home_id, query.since, query.limit)
+    return {"readings": [reading_to_dict(reading) for reading in history]}
