@@ -7,9 +7,9 @@ import time
 import pytest
 
 from homerelay.agent.agent import memory_scope
-from homerelay.http_client import RelayClient
 from homerelay.agent.memory import CommandMemory
 from homerelay.agent.settings import AgentSettings
+from homerelay.http_client import RelayClient
 from tests.support.polling import eventually
 
 

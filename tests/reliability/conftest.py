@@ -11,11 +11,11 @@ import pytest
 import requests
 from gpiozero.pins.mock import MockFactory, MockPWMPin
 
-from homerelay.agent import agent as agent_module
 from homerelay.agent.agent import Agent
 from homerelay.agent.executor import Executor
 from homerelay.const import FINISHED_STATUSES
 from homerelay.house import House
+from homerelay.http_client import RelayClient
 from tests.agent.harness import AgentThread, FixedSensor, fast_settings
 from tests.support import polling
 from tests.support.homes import add_home
@@ -76,17 +76,15 @@ def recorded():
 
 
 @pytest.fixture
-def run_agent(tmp_path, monkeypatch, recorded):
+def run_agent(tmp_path, recorded):
     """Start in-process agents that record what they carry out; all stopped at the end."""
-    monkeypatch.setattr(agent_module, "Executor", RecordingExecutor)
     runs: list[AgentThread] = []
 
-    def start(server: str, token: str, sensor=None, client_class=None, **changes) -> AgentThread:
-        if client_class is not None:
-            monkeypatch.setattr(agent_module, "RelayClient", client_class)
+    def start(server: str, token: str, sensor=None, client_class=RelayClient, **changes) -> AgentThread:
         settings = fast_settings(server, token, tmp_path / "agent-state.json", **{**RELIABILITY_TIMINGS, **changes})
         agent = Agent(settings, house=House.default(), pin_factory=MockFactory(pin_class=MockPWMPin),
-                      sensor=sensor or FixedSensor(22.0, 45.0))
+                      sensor=sensor or FixedSensor(22.0, 45.0), client_factory=client_class,
+                      executor_factory=RecordingExecutor)
         run = AgentThread(agent).start()
         runs.append(run)
         return run

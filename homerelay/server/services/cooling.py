@@ -18,15 +18,15 @@ from homerelay.const import (
     INTENT_TERMINATE,
     SOURCE_AUTOMATION,
 )
-from homerelay.server.storage.db import Database
-from homerelay.server.services.devices import DeviceStore
-from homerelay.server.fanout.hub import EventHub
 from homerelay.language import Action
+from homerelay.server.fanout.hub import EventHub
+from homerelay.server.services.commands import CommandQueue, NewCommand
+from homerelay.server.services.devices import DeviceStore
+from homerelay.server.services.readings import ReadingStore
+from homerelay.server.storage.db import Database
 from homerelay.server.storage.models import CoolingRule
 from homerelay.server.storage.records import Command
 from homerelay.server.storage.records import CoolingRule as CoolingRuleRecord
-from homerelay.server.services.commands import CommandQueue, NewCommand
-from homerelay.server.services.readings import ReadingStore
 from homerelay.server.storage.serialize import cooling_rule_to_dict
 
 logger = logging.getLogger(__name__)

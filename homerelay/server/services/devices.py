@@ -10,8 +10,8 @@ from sqlalchemy import bindparam, delete, insert, select
 from homerelay.clock import utcnow
 from homerelay.const import EVENT_DEVICES
 from homerelay.house import House
-from homerelay.server.storage.db import Database
 from homerelay.server.fanout.hub import EventHub
+from homerelay.server.storage.db import Database
 from homerelay.server.storage.models import DeviceState as DeviceStateRow
 from homerelay.server.storage.models import HouseLayout
 from homerelay.server.storage.records import DeviceState, DeviceStates

@@ -9,8 +9,8 @@ from sqlalchemy import bindparam, delete, select
 
 from homerelay.clock import utcnow
 from homerelay.const import EVENT_READING
-from homerelay.server.storage.db import Database
 from homerelay.server.fanout.hub import EventHub
+from homerelay.server.storage.db import Database
 from homerelay.server.storage.models import Reading as ReadingRow
 from homerelay.server.storage.records import Reading
 from homerelay.server.storage.serialize import reading_to_dict

@@ -22,9 +22,9 @@ from homerelay.const import (
     TEMPERATURE_MIN_C,
 )
 from homerelay.server.relay import current_relay as relay
+from homerelay.server.storage.models import LegacyValue
 from homerelay.server.web.auth import RoleMap, identity
 from homerelay.server.web.http_errors import ApiError
-from homerelay.server.storage.models import LegacyValue
 
 logger = logging.getLogger(__name__)
 

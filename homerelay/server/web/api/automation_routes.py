@@ -5,10 +5,10 @@ from __future__ import annotations
 from homerelay.const import ROLE_APP
 from homerelay.errors import UnknownDeviceError
 from homerelay.server.relay import current_relay
-from homerelay.server.web.api.blueprint import AUTOMATION, blueprint, roles
-from homerelay.server.storage.serialize import cooling_rule_to_dict
-from homerelay.server.web.auth import identity
 from homerelay.server.services.cooling import CoolingSettings
+from homerelay.server.storage.serialize import cooling_rule_to_dict
+from homerelay.server.web.api.blueprint import AUTOMATION, blueprint, roles
+from homerelay.server.web.auth import identity
 from homerelay.server.web.http_errors import ApiError
 from homerelay.server.web.schemas import CoolingIn, CoolingOut
 

@@ -8,11 +8,11 @@ from homerelay.const import ROLE_AGENT, ROLE_APP, SOURCE_APP
 from homerelay.errors import UnknownDeviceError
 from homerelay.language import Action
 from homerelay.server.relay import current_relay
+from homerelay.server.services.commands import CommandNotFoundError, IdempotencyConflictError
+from homerelay.server.storage.serialize import command_to_dict
 from homerelay.server.web.api.blueprint import AGENT, COMMANDS, blueprint, roles
 from homerelay.server.web.auth import identity
 from homerelay.server.web.http_errors import ApiError, error_response
-from homerelay.server.services.commands import CommandNotFoundError, IdempotencyConflictError
-from homerelay.server.storage.serialize import command_to_dict
 from homerelay.server.web.schemas import (
     AckIn,
     CommandIn,

@@ -6,9 +6,9 @@ from homerelay.const import ROLE_AGENT, ROLE_APP
 from homerelay.errors import HouseError
 from homerelay.house import House
 from homerelay.server.relay import current_relay
-from homerelay.server.web.api.blueprint import DEVICES, blueprint, roles
 from homerelay.server.storage.records import DeviceState
 from homerelay.server.storage.serialize import device_states_to_dict
+from homerelay.server.web.api.blueprint import DEVICES, blueprint, roles
 from homerelay.server.web.auth import identity
 from homerelay.server.web.http_errors import ApiError
 from homerelay.server.web.schemas import DevicesIn, DevicesOut, HouseIn, HouseOut

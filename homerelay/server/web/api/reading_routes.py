@@ -7,8 +7,8 @@ from datetime import timedelta
 from homerelay.clock import utcnow
 from homerelay.const import ROLE_AGENT, ROLE_APP
 from homerelay.server.relay import current_relay
-from homerelay.server.web.api.blueprint import READINGS, blueprint, roles
 from homerelay.server.storage.serialize import reading_to_dict
+from homerelay.server.web.api.blueprint import READINGS, blueprint, roles
 from homerelay.server.web.auth import identity
 from homerelay.server.web.http_errors import ApiError
 from homerelay.server.web.schemas import HistoryQuery, LatestReadingOut, ReadingsIn, ReadingsOut, ReadingsStored
