@@ -46,15 +46,15 @@ export function upsert(command) {
  * (422) is listed as "Not understood" with its reason and suggestions, then rethrown.
  */
 export function send(text) {
-  return submit({ text }, text);
+  return post({ text }, text);
 }
 
 /** Send device switches as such (a switch on the Devices screen): the server parses no sentence. */
 export function sendActions(actions, text) {
-  return submit({ actions }, text);
+  return post({ actions }, text);
 }
 
-async function submit(body, text) {
+async function post(body, text) {
   try {
     const command = await api.post("/commands", body);
     upsert(command);
