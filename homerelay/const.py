@@ -49,9 +49,11 @@ STATUS_REPLACED = "replaced"
 COMMAND_STATUSES = (
     STATUS_PENDING, STATUS_DELIVERED, STATUS_DONE, STATUS_FAILED, STATUS_EXPIRED, STATUS_REJECTED, STATUS_REPLACED
 )
-# A command in one of these is over: nothing will happen to it any more.
-FINAL_STATUSES = (STATUS_DONE, STATUS_FAILED, STATUS_EXPIRED, STATUS_REJECTED, STATUS_REPLACED)
 ACK_STATUSES = (STATUS_DONE, STATUS_FAILED)
+# Still to be carried out, and finished: nothing will happen to it any more (done, failed,
+# expired: waited past its time to live, and the original endpoints' rejected and replaced).
+UNFINISHED_STATUSES = (STATUS_PENDING, STATUS_DELIVERED)
+FINISHED_STATUSES = (STATUS_DONE, STATUS_FAILED, STATUS_EXPIRED, STATUS_REJECTED, STATUS_REPLACED)
 
 # Where a command came from.
 SOURCE_APP = "app"

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import os
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from homerelay.server import create_app
-from homerelay.server.homes import create_home
-from tests.availability import missing
+from tests.support.availability import missing
+from tests.support.homes import add_home, relay_of
+from tests.support.servers import ThreadServer
 
 # A PostgreSQL database the tests may use, e.g. postgresql://homerelay:pw@127.0.0.1/homerelay_test.
 # Tests only ever touch a schema of their own in it (one per test run, dropped at the end).
@@ -39,8 +38,8 @@ def postgres_test_url(empty: bool = False) -> str:
     from alembic.script import ScriptDirectory
     from sqlalchemy import create_engine, make_url, text
 
-    from homerelay.server.db import normalize_url
-    from homerelay.server.migrate import alembic_config
+    from homerelay.server.storage.db import normalize_url
+    from homerelay.server.storage.migrate import alembic_config
 
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     engine = create_engine(normalize_url(base))
@@ -74,7 +73,7 @@ def pytest_sessionfinish(session):
         return
     from sqlalchemy import create_engine, text
 
-    from homerelay.server.db import normalize_url
+    from homerelay.server.storage.db import normalize_url
 
     engine = create_engine(normalize_url(base))
     try:
@@ -131,7 +130,7 @@ def make_app(tmp_path, database_url):
 
     yield build
     for application in built:
-        application.extensions["homerelay"].close()
+        relay_of(application).close()
 
 
 @dataclass
@@ -150,7 +149,7 @@ def make_home(make_app):
 
     def build(**overrides) -> SignedInHome:
         application = make_app(**overrides)
-        tokens = create_home(application, "test home")
+        tokens = add_home(application)
         return SignedInHome(
             application,
             application.test_client(),
@@ -170,7 +169,7 @@ def app(make_app):
 @pytest.fixture
 def home(app):
     """A home with its app and agent tokens."""
-    return create_home(app, "test home")
+    return add_home(app)
 
 
 @pytest.fixture
@@ -191,37 +190,9 @@ def agent_headers(home):
     return {"Authorization": f"Bearer {home.agent_token}"}
 
 
-@dataclass
-class LiveServer:
-    """A server running in a thread on a free loopback port."""
-
-    url: str
-    app: object
-    app_token: str
-    agent_token: str
-    _server: object = None
-    _thread: threading.Thread | None = None
-
-    def stop(self) -> None:
-        """Stop serving (the database stays, so a new server can continue on it)."""
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
-
-
-def start_live_server(application, tokens, port: int = 0) -> LiveServer:
-    """Serve `application` with a threaded WSGI server on 127.0.0.1."""
-    server = make_server("127.0.0.1", port, application, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
-    thread.start()
-    return LiveServer(
-        f"http://127.0.0.1:{server.server_port}", application, tokens.app_token, tokens.agent_token, server, thread
-    )
-
-
 @pytest.fixture
 def live_server(app, home):
     """A real HTTP server for the app (agent and end-to-end tests)."""
-    server = start_live_server(app, home)
+    server = ThreadServer(app, home)
     yield server
     server.stop()

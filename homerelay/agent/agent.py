@@ -11,7 +11,6 @@ import time
 
 from homerelay import const
 from homerelay.agent.backoff import Backoff
-from homerelay.agent.client import RelayClient
 from homerelay.agent.devices import HouseDevices
 from homerelay.agent.executor import Executor
 from homerelay.agent.memory import CommandMemory
@@ -23,6 +22,7 @@ from homerelay.agent.sensor import DHT11Sensor, SimulatedSensor, open_dht11
 from homerelay.agent.settings import AgentSettings
 from homerelay.agent.thermal import ThermalRoom
 from homerelay.errors import AuthError, RequestRejectedError, ServerUnavailableError
+from homerelay.http_client import RelayClient
 
 logger = logging.getLogger(__name__)
 
@@ -54,11 +54,16 @@ class _Interrupted(BaseException):
 class Agent:
     """Runs one house: devices, sensor, and the conversation with the relay server."""
 
-    def __init__(self, settings: AgentSettings, *, house=None, pin_factory=None, sensor=None):
+    def __init__(self, settings: AgentSettings, *, house=None, pin_factory=None, sensor=None,
+                 client_factory=RelayClient, executor_factory=Executor):
         self.settings = settings
         self.house = house
         self._pin_factory = pin_factory
         self._sensor = sensor
+        # Like the pin factory, made by the caller: (base_url, token, timeout) -> a client of the
+        # server, and (devices) -> what carries commands out on them. Tests hand in fakes.
+        self._client_factory = client_factory
+        self._executor_factory = executor_factory
         self.state = AgentState.CONNECTING
         self.stop_event = threading.Event()
         self.online = threading.Event()
@@ -87,12 +92,9 @@ class Agent:
     def run(self) -> int:
         """Run until stopped, terminated (exit 0) or refused by the server (exit 2)."""
         previous = self._install_signal_handlers()
-        client = RelayClient(self.settings.base_url, self.settings.token, self.settings.http_timeout)
-        readings_client = RelayClient(
-            self.settings.base_url, self.settings.token, self.settings.http_timeout
-        )
-        state_client = RelayClient(
-            self.settings.base_url, self.settings.token, self.settings.http_timeout
+        client, readings_client, state_client = (
+            self._client_factory(self.settings.base_url, self.settings.token, self.settings.http_timeout)
+            for _ in range(3)
         )
         sensor = None
         try:
@@ -152,7 +154,7 @@ class Agent:
             factory, simulated = choose_pin_factory(self.settings.simulate)
         self._simulated = simulated
         self.devices = HouseDevices(self.house, factory, self.settings.servo_move_seconds)
-        self.executor = Executor(self.devices)
+        self.executor = self._executor_factory(self.devices)
 
     def _open_sensor(self):
         if self._simulated:

@@ -60,7 +60,7 @@ class Led(_Output):
         )
 
 
-class Relay(_Output):
+class RelayChannel(_Output):
     """A relay-board channel (fan, TV); most boards switch on when the pin is low."""
 
     def __init__(self, spec, pin_factory=None):
@@ -100,11 +100,6 @@ class GarageDoor:
     def is_on(self) -> bool:
         """True while the door is open (or opening)."""
         return self._open
-
-    @property
-    def is_moving(self) -> bool:
-        """True while the servo is still being driven."""
-        return self._servo.value is not None
 
     def open(self) -> None:
         """Open the door."""
@@ -170,7 +165,7 @@ def make_device(spec, pin_factory=None, servo_move_seconds: float = 0.6):
     if spec.kind == const.KIND_LED:
         return Led(spec, pin_factory)
     if spec.kind == const.KIND_RELAY:
-        return Relay(spec, pin_factory)
+        return RelayChannel(spec, pin_factory)
     if spec.kind == const.KIND_SERVO:
         return GarageDoor(spec, pin_factory, servo_move_seconds)
     raise ValueError(f"unknown device kind {spec.kind!r}")

@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 
 from homerelay import const
+from homerelay.clock import utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -31,11 +32,6 @@ class Reading:
             "humidity": self.humidity,
             "at": self.at.isoformat(),
         }
-
-
-def utc_now() -> datetime:
-    """The current time, timezone-aware in UTC."""
-    return datetime.now(timezone.utc)
 
 
 def plausible(temperature, humidity) -> bool:
@@ -79,7 +75,7 @@ class DHT11Sensor:
                 logger.debug("DHT11 read %d/%d failed: %s", attempt, self.retries, error)
                 continue
             if plausible(temperature, humidity):
-                return Reading(float(temperature), float(humidity), utc_now())
+                return Reading(float(temperature), float(humidity), utcnow())
             logger.debug("DHT11 read %d/%d implausible: %s, %s", attempt, self.retries,
                          temperature, humidity)
         logger.warning("DHT11 gave no reading after %d attempts", self.retries)
@@ -110,7 +106,7 @@ class SimulatedSensor:
     def read(self) -> Reading | None:
         """The simulated room's temperature and humidity now, as a DHT11 would give them."""
         temperature, humidity = self.room.measure()
-        return Reading(round(temperature, 1), round(humidity, 1), utc_now())
+        return Reading(round(temperature, 1), round(humidity, 1), utcnow())
 
     def close(self) -> None:
         """Nothing to release."""

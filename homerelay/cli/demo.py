@@ -14,7 +14,6 @@ from pathlib import Path
 from homerelay import const
 from homerelay.cli.connection import port_number
 
-ENV_DATA = "HOMERELAY_DATA"
 HOME_FILE = "demo-home.json"
 DB_FILE = "demo.db"
 AGENT_STATE_FILE = "demo-agent-state.json"
@@ -32,16 +31,12 @@ def configure(parser):
                         help="run the simulated room X times faster (default 1)")
 
 
-def data_folder() -> Path:
-    """``$HOMERELAY_DATA``, else ``./data`` in the current directory."""
-    return Path(os.environ.get(ENV_DATA) or "data")
-
-
 def run(args):
     """Run the subcommand."""
     from homerelay.errors import HomerelayError  # noqa: PLC0415
+    from homerelay.paths import data_dir  # noqa: PLC0415
 
-    folder = data_folder().resolve()
+    folder = data_dir().resolve()
     folder.mkdir(parents=True, exist_ok=True)
     db_url = f"sqlite:///{folder / DB_FILE}"
     base = f"http://127.0.0.1:{args.port}"

@@ -23,12 +23,13 @@ def configure(parser):
 def run(args):
     """Create a home and print its tokens, or list the homes."""
     from homerelay.paths import database_url
-    from homerelay.server.db import Database
-    from homerelay.server.homes import create_home, list_homes
+    from homerelay.server.storage.db import Database
+    from homerelay.server.storage.migrate import upgrade_schema
+    from homerelay.server.services.homes import create_home, list_homes
 
     db = Database(database_url(database_option(args)))
     try:
-        db.create_schema()
+        upgrade_schema(db)
         if args.home_action == "list":
             return _print_homes(list_homes(db), json_option(args))
         tokens = create_home(db, args.name, unique=not args.force)

@@ -30,7 +30,7 @@ def configure(parser):
 
 def run(args):
     """Run the subcommand."""
-    from homerelay.agent.client import RelayClient  # noqa: PLC0415 - keep `--help` light
+    from homerelay.http_client import RelayClient  # noqa: PLC0415 - keep `--help` light
     from homerelay.errors import RequestRejectedError  # noqa: PLC0415
 
     require_server(args)
@@ -58,7 +58,7 @@ def wait_for(client, command: dict, timeout: float) -> dict:
     """Poll the command until the agent has finished it or the timeout has passed."""
     deadline = time.monotonic() + timeout
     pause = FIRST_POLL
-    while command["status"] not in const.FINAL_STATUSES:
+    while command["status"] not in const.FINISHED_STATUSES:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             break

@@ -10,13 +10,13 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from homerelay import __version__
 from homerelay.server import config as server_config
-from homerelay.server.auth import SignInThrottle
-from homerelay.server.body_limit import init_body_limit
-from homerelay.server.cors import init_cors
-from homerelay.server.http_errors import register_error_handlers, validation_error_response
-from homerelay.server.legacy import register_legacy
-from homerelay.server.limits import init_limits
-from homerelay.server.relay import Relay
+from homerelay.server.relay import init_app as init_relay
+from homerelay.server.web.auth import SIGNIN_EXTENSION, SignInThrottle
+from homerelay.server.web.body_limit import init_body_limit
+from homerelay.server.web.cors import init_cors
+from homerelay.server.web.http_errors import register_error_handlers, validation_error_response
+from homerelay.server.web.legacy import register_legacy
+from homerelay.server.web.rate_limits import init_limits, storage_closer
 
 logger = logging.getLogger(__name__)
 
@@ -41,11 +41,10 @@ def create_app(test_config: dict | None = None) -> OpenAPI:
     else:
         app.config.from_mapping(test_config)
 
-    app.extensions["homerelay"] = Relay(app.config)
-    app.extensions["homerelay.signin"] = SignInThrottle(
-        app.config["SIGNIN_FAILURE_LIMIT"], server_config.limits_storage_uri(app.config)
-    )
-    app.extensions["homerelay"].on_close(app.extensions["homerelay.signin"].close)
+    relay = init_relay(app)
+    throttle = SignInThrottle(app.config["SIGNIN_FAILURE_LIMIT"], server_config.limits_storage_uri(app.config))
+    app.extensions[SIGNIN_EXTENSION] = throttle
+    relay.on_close(throttle.close)
     if app.config["TRUSTED_PROXIES"] > 0:
         # Only the configured number of proxies may set the client address.
         n = app.config["TRUSTED_PROXIES"]
@@ -53,15 +52,17 @@ def create_app(test_config: dict | None = None) -> OpenAPI:
 
     register_error_handlers(app)
     init_body_limit(app)
-    init_limits(app)
+    close_limits = storage_closer(init_limits(app))
+    if close_limits is not None:
+        relay.on_close(close_limits)
     init_cors(app)
     _register_surfaces(app)
     return app
 
 
 def _register_surfaces(app: OpenAPI) -> None:
-    from homerelay.server.api import blueprint as api_v1
-    from homerelay.server.webapp import CONTENT_SECURITY_POLICY, blueprint as webapp
+    from homerelay.server.web.api import blueprint as api_v1
+    from homerelay.server.web.webapp import CONTENT_SECURITY_POLICY, blueprint as webapp
 
     app.register_api(api_v1)
     register_legacy(app)

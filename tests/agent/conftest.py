@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from gpiozero import Device
 from gpiozero.pins.mock import MockFactory, MockPWMPin
 
 from homerelay.agent.agent import Agent
 from homerelay.house import House
+from tests.support.ports import free_port
+from tests.support.servers import ThreadServer
 from .fakeserver import FakeRelay
 from .harness import AgentThread, FixedSensor, fast_settings
 
@@ -67,8 +67,7 @@ class RelayServer:
         self.home = home
         self.port = 0
         self.app = None
-        self._server = None
-        self._thread = None
+        self._server: ThreadServer | None = None
 
     @property
     def url(self) -> str:
@@ -77,21 +76,15 @@ class RelayServer:
 
     def start(self) -> RelayServer:
         """Serve (again) on the same database file and, after a stop, the same port."""
-        from werkzeug.serving import make_server
-
         self.app = self._make_app(**self._config)
-        self._server = make_server("127.0.0.1", self.port, self.app, threaded=True)
-        self.port = self._server.server_port
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
+        self._server = ThreadServer(self.app, self.home, self.port)
+        self.port = self._server.port
         return self
 
     def stop(self) -> None:
         """Stop serving; the database stays."""
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._thread.join(5)
+            self._server.stop()
             self._server = None
 
     def app_session(self):
@@ -127,8 +120,4 @@ def relay_server(start_relay_server):
 @pytest.fixture
 def unused_port() -> int:
     """A loopback port nobody listens on (free a moment ago)."""
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    return free_port()

@@ -18,9 +18,10 @@ class FixedSensor:
 
     def read(self):
         """One reading, now."""
-        from homerelay.agent.sensor import Reading, utc_now
+        from homerelay.agent.sensor import Reading
+        from homerelay.clock import utcnow
 
-        return Reading(self.temperature, self.humidity, utc_now())
+        return Reading(self.temperature, self.humidity, utcnow())
 
     def close(self) -> None:
         """Nothing to release."""

@@ -7,10 +7,10 @@ import time
 import pytest
 
 from homerelay.agent.agent import memory_scope
-from homerelay.agent.client import RelayClient
 from homerelay.agent.memory import CommandMemory
 from homerelay.agent.settings import AgentSettings
-from tests.polling import eventually
+from homerelay.http_client import RelayClient
+from tests.support.polling import eventually
 
 
 def command(session, server, command_id):

@@ -6,7 +6,7 @@ import random
 import time
 
 from homerelay.agent.backoff import Backoff
-from tests.polling import poll
+from tests.support.polling import poll
 
 LIGHT_ON = {"id": 1, "text": "turn on the kitchen light", "intent": "control",
             "actions": [{"room": "kitchen", "device": "light", "action": "on"}]}

@@ -7,7 +7,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from homerelay.agent.client import RelayClient
+from homerelay.errors import AuthError, RequestRejectedError, ServerUnavailableError
+from homerelay.http_client import RelayClient
 
 
 class Recorder:
@@ -50,7 +51,9 @@ def asks_health(server: str) -> bool:
     """Ask the server's /healthz with a fresh client (it reads the environment when made)."""
     client = RelayClient(server, "secret-token")
     try:
-        return client.healthy()
+        return client.request("GET", "/healthz", timeout=2.0).ok
+    except (ServerUnavailableError, RequestRejectedError, AuthError):
+        return False
     finally:
         client.close()
 

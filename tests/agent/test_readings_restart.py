@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from homerelay.agent.agent import Agent
 from .harness import AgentThread, FixedSensor, fast_settings
-from tests.polling import poll
+from tests.support.polling import poll
 
 
 def _buffered(runner) -> int:

@@ -5,9 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +13,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.availability import missing
+from tests.support.availability import missing
+from tests.support.servers import ServeProcess, homerelay_command
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -33,25 +32,17 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screensh
 STARTUP_SECONDS = 20.0
 
 
-def free_port() -> int:
-    """A TCP port nobody listens on right now (on loopback)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def homerelay(*args: str) -> list[str]:
-    """The command line that runs `homerelay ARGS` with this interpreter."""
-    return [sys.executable, "-m", "homerelay", *args]
+# What servers and agents here run with: limits off (the tests send in bursts), nothing inherited
+# that would point them elsewhere.
+ENV_CHANGES = {"HOMERELAY_LIMITS": "off", "HOMERELAY_DB": None, "HOMERELAY_SERVER": None, "HOMERELAY_TOKEN": None,
+               "HOMERELAY_MAX_WAIT": None}
+homerelay = homerelay_command
 
 
 def subprocess_env() -> dict:
-    """The environment for servers and agents: limits off (the tests send in bursts)."""
-    env = dict(os.environ)
-    env["HOMERELAY_LIMITS"] = "off"
-    for name in ("HOMERELAY_DB", "HOMERELAY_SERVER", "HOMERELAY_TOKEN", "HOMERELAY_MAX_WAIT"):
-        env.pop(name, None)
-    return env
+    """The environment for servers and agents (see `ENV_CHANGES`)."""
+    env = {**os.environ, **ENV_CHANGES}
+    return {name: value for name, value in env.items() if value is not None}
 
 
 def wait_until(predicate, timeout: float, what: str, process: subprocess.Popen | None = None):
@@ -86,28 +77,28 @@ def stop(process: subprocess.Popen, timeout: float = 10.0) -> None:
 class Server:
     """A `homerelay serve` process on a free loopback port, with one home's tokens."""
 
-    url: str
-    port: int
-    db_url: str
+    process: ServeProcess
     app_token: str
     agent_token: str
     workdir: Path
-    process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        """The server's base URL."""
+        return self.process.url
+
+    @property
+    def db_url(self) -> str:
+        """The server's database."""
+        return self.process.database_url
 
     def start(self) -> None:
         """Start (or start again, on the same port and database) and wait until it answers."""
-        log = open(self.workdir / "server.log", "ab")
-        self.process = subprocess.Popen(
-            homerelay("serve", "--host", "127.0.0.1", "--port", str(self.port), "--db", self.db_url),
-            env=subprocess_env(), cwd=self.workdir, stdout=log, stderr=subprocess.STDOUT,
-        )
-        log.close()
-        wait_until(lambda: requests.get(f"{self.url}/healthz", timeout=1).ok, STARTUP_SECONDS, "server", self.process)
+        self.process.start(STARTUP_SECONDS)
 
     def stop(self) -> None:
         """Stop the server process."""
-        if self.process is not None:
-            stop(self.process)
+        self.process.stop()
 
     def api(self, method: str, path: str, token: str | None = None, **kwargs) -> requests.Response:
         """Call the v1 API as the app (default) or with another token."""
@@ -126,8 +117,8 @@ def make_server(workdir: Path) -> Server:
     if created.returncode != 0:
         raise RuntimeError(f"homerelay home create failed ({created.returncode}):\n{created.stderr}")
     tokens = json.loads(created.stdout.strip().splitlines()[-1])
-    port = free_port()
-    server = Server(f"http://127.0.0.1:{port}", port, db_url, tokens["app_token"], tokens["agent_token"], workdir)
+    process = ServeProcess(db_url, workdir / "server.log", ENV_CHANGES, cwd=workdir)
+    server = Server(process, tokens["app_token"], tokens["agent_token"], workdir)
     server.start()
     return server
 

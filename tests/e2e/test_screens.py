@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from playwright.sync_api import expect
 
-from tests.polling import poll
+from tests.support.polling import poll
 
 pytestmark = pytest.mark.browser
 

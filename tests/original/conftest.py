@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.availability import missing
-from tests.reliability.conftest import ServerProcess
+from tests.support.availability import missing
+from tests.support.servers import ServeProcess
 
 # Beside the repository, as CI has it; never copied into it.
 ORIGINAL = Path(__file__).resolve().parents[2].parent / "shared" / "original"
@@ -26,7 +26,7 @@ def homerelay_serve(tmp_path_factory):
     """`homerelay serve` (gunicorn, as in production) on a fresh SQLite file, for the tests of a
     module, each with a home of its own; killed at the end."""
     folder = tmp_path_factory.mktemp("homerelay")
-    server = ServerProcess(f"sqlite:///{folder / 'homerelay.db'}", folder / "server.log")
+    server = ServeProcess(f"sqlite:///{folder / 'homerelay.db'}", folder / "server.log")
     try:
         yield server.start()
     finally:

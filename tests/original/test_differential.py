@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import pytest
 import requests
 
-from tests.reliability.conftest import make_home
+from tests.support.homes import home_in
 
 # Serves the original `main.py` as it is (its `app.run` sits under `__main__`, so it is imported
 # and served with werkzeug), on a free loopback port it prints; it exits by itself after a while.
@@ -134,7 +134,7 @@ WAYS = {
 
 @pytest.mark.parametrize("way", WAYS)
 def test_homerelay_answers_the_original_requests_as_the_original_did(original_server, homerelay_serve, way):
-    made = make_home(homerelay_serve.database_url, way)
+    made = home_in(homerelay_serve.database_url, way)
     tokens = {"phone": made.app_token, "pi": made.agent_token}
     for number, call in enumerate(SEQUENCE):
         theirs = send(original_server, call, {})

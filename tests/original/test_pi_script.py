@@ -11,9 +11,9 @@ from pathlib import Path
 
 import requests
 
-from homerelay.server.legacy_slot import READ_RESULT
-from tests.polling import eventually
-from tests.reliability.conftest import make_home
+from homerelay.server.services.legacy_slot import READ_RESULT
+from tests.support.polling import eventually
+from tests.support.homes import home_in
 
 PI_SCRIPT = Path("pi") / "smart_home_automation.py"
 # The script as published (commit 1071e993f1dc): the test runs exactly this, never an edited copy.
@@ -70,7 +70,7 @@ class Phone:
 def test_the_original_pi_script_runs_unchanged_against_homerelay(original, homerelay_serve, tmp_path):
     script = original / PI_SCRIPT
     assert hashlib.sha256(script.read_bytes()).hexdigest() == PI_SCRIPT_SHA256, "the original Pi script was changed"
-    tokens = make_home(homerelay_serve.database_url, "original pi")
+    tokens = home_in(homerelay_serve.database_url, "original pi")
     pins = PinLog(tmp_path / "pins.jsonl")
     phone = Phone(f"{homerelay_serve.url}/t/{tokens.app_token}")
     env = {**os.environ, "PYTHONPATH": str(STUBS), "HOMERELAY_STUB_PINS": str(pins.path),

@@ -2,121 +2,33 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
-import subprocess
-import sys
 import threading
-from dataclasses import dataclass
 from functools import partial
-from pathlib import Path
 
 import pytest
 import requests
 from gpiozero.pins.mock import MockFactory, MockPWMPin
 
-from homerelay.agent import agent as agent_module
 from homerelay.agent.agent import Agent
 from homerelay.agent.executor import Executor
+from homerelay.const import FINISHED_STATUSES
 from homerelay.house import House
-from homerelay.server import create_app
-from homerelay.server.homes import create_home
-
-from tests import polling
+from homerelay.http_client import RelayClient
 from tests.agent.harness import AgentThread, FixedSensor, fast_settings
+from tests.support import polling
+from tests.support.homes import add_home
+from tests.support.servers import ServeProcess, ThreadServer
 
 # A little slower than the agent tests' timings: these tests run beside servers killed and restarted.
 RELIABILITY_TIMINGS = dict(wait=1.0, reading_interval=0.2, backoff_max=0.3, servo_move_seconds=0.0)
 
 # A request to a server process gets this long before the test counts the server as down.
 REQUEST_TIMEOUT = 3.0
-FINISHED = ("done", "failed", "expired")
+FINISHED = FINISHED_STATUSES
 # Servers and agents restart under load here: wait longer than elsewhere before failing.
 eventually = partial(polling.eventually, timeout=20.0)
-
-
-def free_port() -> int:
-    """A loopback port that was free a moment ago."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@dataclass(frozen=True)
-class Tokens:
-    """A home's two tokens."""
-
-    app_token: str
-    agent_token: str
-
-
-def make_home(database_url: str, name: str = "reliability", **config) -> Tokens:
-    """Create a home on a database file (as `homerelay home create` would)."""
-    app = create_app({"DATABASE_URL": database_url, "LIMITS_ENABLED": False, **config})
-    try:
-        tokens = create_home(app, name)
-    finally:
-        app.extensions["homerelay"].close()
-    return Tokens(tokens.app_token, tokens.agent_token)
-
-
-class ServerProcess:
-    """`homerelay serve` as a child process (its own process group) that can be killed and restarted."""
-
-    def __init__(self, database_url: str, log_path: Path, env: dict | None = None, verbose: bool = False) -> None:
-        self.database_url = database_url
-        self.verbose = verbose
-        self.log_path = log_path
-        self.port = free_port()
-        self.env = {**os.environ, "HOMERELAY_LIMITS": "off", **(env or {})}
-        self.process: subprocess.Popen | None = None
-        self.starts = 0
-
-    @property
-    def url(self) -> str:
-        """The server's base URL."""
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self, timeout: float = 20.0) -> ServerProcess:
-        """Start (again) on the same port and database; returns once /healthz answers."""
-        with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "homerelay", *(["-v"] if self.verbose else []), "serve", "--host", "127.0.0.1",
-                 "--port", str(self.port), "--db", self.database_url],
-                stdout=log, stderr=subprocess.STDOUT, env=self.env, start_new_session=True,
-            )
-        self.starts += 1
-
-        def healthy():
-            assert self.process.poll() is None, f"server exited early:\n{self.log_path.read_text()[-3000:]}"
-            try:
-                return requests.get(f"{self.url}/healthz", timeout=0.5).status_code == 200
-            except requests.RequestException:
-                return False
-
-        eventually(healthy, timeout=timeout)
-        return self
-
-    def kill(self) -> None:
-        """SIGKILL the whole server (master and worker), as a crash or a power cut would."""
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(10)
-
-    def stop(self) -> None:
-        """Stop gracefully (SIGTERM), killing it if it hangs."""
-        if self.process is None or self.process.poll() is not None:
-            return
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.kill()
-
-    def log(self) -> str:
-        """Everything the server wrote, over all its runs."""
-        return self.log_path.read_text(errors="replace")
 
 
 @pytest.fixture
@@ -130,10 +42,12 @@ def database_url(request, tmp_path) -> str:
 @pytest.fixture
 def server_process(tmp_path, database_url):
     """Start `homerelay serve` child processes; every one is stopped at the end."""
-    started: list[ServerProcess] = []
+    started: list[ServeProcess] = []
 
-    def start(env: dict | None = None, verbose: bool = False) -> ServerProcess:
-        server = ServerProcess(database_url, tmp_path / f"server-{len(started)}.log", env, verbose)
+    def start(env: dict | None = None, verbose: bool = False) -> ServeProcess:
+        # Limits off unless a test asks (load tests send in bursts); SIGTERM: a graceful stop.
+        server = ServeProcess(database_url, tmp_path / f"server-{len(started)}.log",
+                              {"HOMERELAY_LIMITS": "off", **(env or {})}, verbose=verbose, stop_signal=signal.SIGTERM)
         started.append(server)
         return server.start()
 
@@ -162,17 +76,15 @@ def recorded():
 
 
 @pytest.fixture
-def run_agent(tmp_path, monkeypatch, recorded):
+def run_agent(tmp_path, recorded):
     """Start in-process agents that record what they carry out; all stopped at the end."""
-    monkeypatch.setattr(agent_module, "Executor", RecordingExecutor)
     runs: list[AgentThread] = []
 
-    def start(server: str, token: str, sensor=None, client_class=None, **changes) -> AgentThread:
-        if client_class is not None:
-            monkeypatch.setattr(agent_module, "RelayClient", client_class)
+    def start(server: str, token: str, sensor=None, client_class=RelayClient, **changes) -> AgentThread:
         settings = fast_settings(server, token, tmp_path / "agent-state.json", **{**RELIABILITY_TIMINGS, **changes})
         agent = Agent(settings, house=House.default(), pin_factory=MockFactory(pin_class=MockPWMPin),
-                      sensor=sensor or FixedSensor(22.0, 45.0))
+                      sensor=sensor or FixedSensor(22.0, 45.0), client_factory=client_class,
+                      executor_factory=RecordingExecutor)
         run = AgentThread(agent).start()
         runs.append(run)
         return run
@@ -311,39 +223,14 @@ def link_proxy():
         proxy.close()
 
 
-class ThreadedServer:
-    """The relay app under werkzeug's threaded server in this process (fast to start, easy to inspect)."""
-
-    def __init__(self, app, tokens) -> None:
-        from werkzeug.serving import make_server
-
-        self.app = app
-        self.tokens = tokens
-        self._server = make_server("127.0.0.1", 0, app, threaded=True)
-        self.port = self._server.server_port
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
-
-    @property
-    def url(self) -> str:
-        """The server's base URL."""
-        return f"http://127.0.0.1:{self.port}"
-
-    def stop(self) -> None:
-        """Stop serving."""
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(5)
-
-
 @pytest.fixture
 def threaded_server(make_app):
     """Start the relay in-process with settings overridden; stopped at the end."""
-    servers: list[ThreadedServer] = []
+    servers: list[ThreadServer] = []
 
-    def start(**config) -> ThreadedServer:
+    def start(**config) -> ThreadServer:
         app = make_app(**config)
-        server = ThreadedServer(app, create_home(app, "reliability"))
+        server = ThreadServer(app, add_home(app, "reliability"))
         servers.append(server)
         return server
 

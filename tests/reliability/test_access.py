@@ -11,9 +11,9 @@ import sys
 import pytest
 import requests
 
-from homerelay.server.homes import create_home
+from tests.support.homes import add_home, home_in
 
-from .conftest import AppSession, eventually, make_home
+from .conftest import AppSession, eventually
 
 
 def leaked(text: str, *secrets_: str) -> list[str]:
@@ -36,7 +36,7 @@ def raw_request(port: int, payload: bytes) -> bytes:
 
 @pytest.mark.slow
 def test_tokens_never_appear_in_the_server_or_agent_logs(server_process, database_url, tmp_path):
-    tokens = make_home(database_url)
+    tokens = home_in(database_url, "reliability")
     wrong = secrets.token_urlsafe(32)
     server = server_process(verbose=True)
     app, agent, base = tokens.app_token, tokens.agent_token, server.url
@@ -124,7 +124,7 @@ def cors_app(make_app, monkeypatch):
     """An app configured, through the environment, to allow one web origin."""
     monkeypatch.setenv("HOMERELAY_CORS_ORIGINS", f"{ORIGIN}/, https://other.example")
     app = make_app()
-    return app, create_home(app, "cors")
+    return app, add_home(app, "cors")
 
 
 def test_cors_allows_only_the_configured_origins(cors_app):
@@ -169,7 +169,7 @@ def headers_app(make_app):
     """An app with a route that fails, and a throttle that trips after two bad tokens."""
     app = make_app(SIGNIN_FAILURE_LIMIT="2 per minute", PROPAGATE_EXCEPTIONS=False)
     app.add_url_rule("/boom", "boom", _boom)
-    return app, create_home(app, "headers")
+    return app, add_home(app, "headers")
 
 
 # (name, method, path, token role or "bad"/None, body, expected status)
@@ -235,7 +235,7 @@ def check_security_headers(response) -> None:
 
 @pytest.mark.slow
 def test_production_server_sends_security_headers_and_refuses_oversized_streams(server_process, database_url):
-    tokens = make_home(database_url)
+    tokens = home_in(database_url, "reliability")
     server = server_process()
     app = {"Authorization": f"Bearer {tokens.app_token}"}
     for path, headers in (("/api/v1/commands", app), ("/api/v1/commands", {}),
@@ -296,7 +296,7 @@ def _role(endpoint: str) -> str:
 def routes_app(make_app):
     """An app whose sign-in throttle stays out of the way of many refusals."""
     app = make_app(SIGNIN_FAILURE_LIMIT="1000000 per minute")
-    return app, create_home(app, "routes")
+    return app, add_home(app, "routes")
 
 
 def _call(client, method, path, token):

@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from homerelay.agent.client import RelayClient
 from homerelay.errors import ServerUnavailableError
+from homerelay.http_client import RelayClient
 
 from .conftest import FINISHED, AppSession, eventually
 

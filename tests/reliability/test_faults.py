@@ -15,7 +15,9 @@ import requests
 
 from homerelay.agent.memory import CommandMemory
 
-from .conftest import FINISHED, AppSession, eventually, make_home
+from tests.support.homes import home_in, relay_of
+
+from .conftest import FINISHED, AppSession, eventually
 from .test_delivery import SENTENCES, assert_carried_out_once_in_order
 
 
@@ -37,7 +39,7 @@ def submit_until_answered(session: AppSession, text: str, key: str, deadline: fl
 @pytest.mark.slow
 def test_server_killed_at_random_moments_loses_no_accepted_command(
         server_process, database_url, run_agent, recorded):
-    tokens = make_home(database_url)
+    tokens = home_in(database_url, "reliability")
     server = server_process(env={"HOMERELAY_LEASE_SECONDS": "1"})
     run_agent(server.url, tokens.agent_token, backoff_max=0.3)
     senders, per_sender = 3, 15
@@ -168,7 +170,7 @@ def test_agent_process_killed_before_its_ack_recognises_the_redelivery(threaded_
 
 def test_sqlite_is_opened_for_durable_commits(make_app):
     # What the power-loss promise rests on: a write-ahead log, and a commit synced to disk before 201.
-    db = make_app().extensions["homerelay"].db
+    db = relay_of(make_app()).db
     with db.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL

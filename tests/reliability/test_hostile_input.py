@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from schemathesis import checks as st_checks
 from schemathesis.core.parameters import ParameterLocation
 
-from homerelay.server.homes import create_home
+from tests.support.homes import add_home, relay_of
+
 
 # Every endpoint with a token of the role that may call it (so the body really gets looked at).
 V1 = [
@@ -71,7 +72,7 @@ queries = st.dictionaries(st.sampled_from(["limit", "since", "wait", "token", "x
 def hostile_app(make_app):
     """An app whose throttles stay out of the way and whose long-polls return at once."""
     app = make_app(MAX_WAIT_SECONDS=0, SIGNIN_FAILURE_LIMIT="1000000 per minute")
-    return app, create_home(app, "hostile")
+    return app, add_home(app, "hostile")
 
 
 def assert_refusal_is_json(response) -> None:
@@ -128,9 +129,9 @@ def app_for_paths(tmp_path_factory):
     database = tmp_path_factory.mktemp("paths") / "paths.db"
     app = create_app({"DATABASE_URL": f"sqlite:///{database}", "LIMITS_ENABLED": False, "MAX_WAIT_SECONDS": 0,
                       "SIGNIN_FAILURE_LIMIT": "1000000 per minute"})
-    tokens = create_home(app, "paths")
+    tokens = add_home(app, "paths")
     yield app.test_client(), tokens.app_token
-    app.extensions["homerelay"].close()
+    relay_of(app).close()
 
 
 # Refusals of schema-valid requests that no schema can foresee, by operation: (status, detail pattern).

@@ -19,10 +19,11 @@ class ScriptedSensor:
 
     def read(self):
         """The scripted reading, now."""
-        from homerelay.agent.sensor import Reading, utc_now
+        from homerelay.agent.sensor import Reading
+        from homerelay.clock import utcnow
 
         self.reads += 1
-        return None if self.value is None else Reading(self.value[0], self.value[1], utc_now())
+        return None if self.value is None else Reading(self.value[0], self.value[1], utcnow())
 
     def close(self) -> None:
         """Nothing to release."""

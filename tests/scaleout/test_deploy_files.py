@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from homerelay.cli import build_parser
-from tests.availability import missing
+from tests.support.availability import missing
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 UNITS = {"server": DEPLOY / "systemd" / "homerelay-server.service", "agent": DEPLOY / "systemd" / "homerelay-agent.service"}

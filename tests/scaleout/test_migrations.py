@@ -12,11 +12,12 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, text
 
 from homerelay.server import create_app
-from homerelay.server.db import Database, libpq_url, normalize_url
-from homerelay.server.homes import hash_token
-from homerelay.server.migrate import alembic_config, current_revision
-from homerelay.server.models import Base
-from homerelay.server import sql_limits_storage  # noqa: F401  (its tables are part of the schema)
+from homerelay.server.services.homes import hash_token
+from homerelay.server.storage.db import Database, libpq_url, normalize_url
+from homerelay.server.storage.migrate import alembic_config, current_revision
+from homerelay.server.storage.models import Base
+from homerelay.server.storage import rate_limit_store  # noqa: F401  (its tables are part of the schema)
+from tests.support.homes import relay_of
 
 FIXTURES = Path(__file__).parent / "fixtures"
 HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
@@ -63,7 +64,7 @@ def test_postgresql_urls_go_through_psycopg_3():
 
 def test_a_new_database_is_migrated_to_head_and_matches_the_models(empty_database_url):
     app = create_app({"DATABASE_URL": empty_database_url, "LIMITS_ENABLED": False})
-    app.extensions["homerelay"].close()
+    relay_of(app).close()
     assert _revision(empty_database_url) == HEAD
     engine = create_engine(normalize_url(empty_database_url))
     try:
@@ -89,10 +90,10 @@ def test_a_database_from_before_migrations_is_stamped_and_upgraded_in_place(empt
         delivered = client.get("/api/v1/agent/next?wait=0", headers={"Authorization": f"Bearer {AGENT_TOKEN}"})
         assert delivered.get_json()["id"] == posted.get_json()["id"]
     finally:
-        app.extensions["homerelay"].close()
+        relay_of(app).close()
     # Starting again on a database at head changes nothing.
     again = create_app({"DATABASE_URL": empty_database_url, "LIMITS_ENABLED": False})
-    again.extensions["homerelay"].close()
+    relay_of(again).close()
     assert _revision(empty_database_url) == HEAD
 
 

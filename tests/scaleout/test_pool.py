@@ -5,15 +5,16 @@ from __future__ import annotations
 import threading
 import time
 
-from homerelay.server.homes import create_home
+from tests.support.homes import add_home, relay_of
+
 
 WAITING = 20
 
 
 def test_long_polls_hold_no_pooled_connection_while_they_wait(make_app):
     app = make_app()
-    relay = app.extensions["homerelay"]
-    homes = [create_home(app, f"home {n}") for n in range(WAITING)]
+    relay = relay_of(app)
+    homes = [add_home(app, f"home {n}") for n in range(WAITING)]
     answers = {}
 
     def agent(index):

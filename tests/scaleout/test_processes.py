@@ -1,4 +1,5 @@
-"""Two `homerelay serve` processes on one PostgreSQL: wake-ups, events, delivery and limits cross over."""
+"""Two server processes on one PostgreSQL (two `homerelay serve`s, or two workers of one): wake-ups, events,
+delivery and limits cross over."""
 
 from __future__ import annotations
 
@@ -8,12 +9,10 @@ import time
 
 import requests
 
+from tests.support.homes import bearer
+
 # A command posted on one process reaches an agent waiting on the other within this time.
 CROSS_PROCESS_WAKE_SECONDS = 0.25
-
-
-def bearer(token: str, **headers: str) -> dict:
-    return {"Authorization": f"Bearer {token}", **headers}
 
 
 def post_command(server, tokens, text: str) -> dict:

@@ -10,15 +10,16 @@ from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
 
 from homerelay.server import config as server_config
-from homerelay.server.db import Database
-from homerelay.server.sql_limits_storage import SqlStorage, storage_uri_for
+from homerelay.server.storage.db import Database
+from homerelay.server.storage.migrate import upgrade_schema
+from homerelay.server.storage.rate_limit_store import SqlStorage, storage_uri_for
 
 
 @pytest.fixture
 def storages(database_url):
     """Two storages on one database, as two server processes have."""
     db = Database(database_url)
-    db.create_schema()
+    upgrade_schema(db)
     db.dispose()
     made = [storage_from_string(storage_uri_for(database_url)) for _ in range(2)]
     yield made

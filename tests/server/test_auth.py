@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from homerelay.server import homes
-from homerelay.server.homes import create_home, list_tokens, revoke_token
-from homerelay.server.sql_limits_storage import storage_uri_for
+from homerelay.server.services import homes
+from homerelay.server.services.homes import list_tokens, revoke_token
+from homerelay.server.storage.rate_limit_store import storage_uri_for
+from tests.support.homes import add_home, relay_of
 
 # (method, path, role that may call it, a valid body)
 V1_ENDPOINTS = [
@@ -69,7 +70,7 @@ def test_public_paths_need_no_token(client, path):
 
 
 def test_a_token_sees_only_its_own_home(client, app, home, app_headers):
-    other = create_home(app, "neighbours")
+    other = add_home(app, "neighbours")
     client.post("/api/v1/commands", json={"text": "turn on the tv"}, headers=app_headers)
     theirs = client.get("/api/v1/commands", headers={"Authorization": f"Bearer {other.app_token}"})
     assert theirs.get_json() == {"commands": []}
@@ -80,14 +81,14 @@ def test_a_token_sees_only_its_own_home(client, app, home, app_headers):
 
 def test_revoked_token_stops_working_at_once(client, app, home, app_headers):
     assert client.get("/api/v1/commands", headers=app_headers).status_code == 200
-    db = app.extensions["homerelay"].db
+    db = relay_of(app).db
     app_token_id = next(t.id for t in list_tokens(db) if t.role == "app")
     revoke_token(db, app_token_id)
     assert client.get("/api/v1/commands", headers=app_headers).status_code == 401
 
 
 def test_tokens_are_stored_hashed(app, home):
-    db = app.extensions["homerelay"].db
+    db = relay_of(app).db
     with db.engine.connect() as connection:
         stored = " ".join(str(row) for row in connection.exec_driver_sql("SELECT * FROM tokens"))
     assert home.app_token not in stored and home.agent_token not in stored
@@ -95,7 +96,7 @@ def test_tokens_are_stored_hashed(app, home):
 
 def test_failed_sign_ins_are_throttled_per_address(make_app):
     app = make_app(SIGNIN_FAILURE_LIMIT="3 per minute")
-    tokens = create_home(app, "h")
+    tokens = add_home(app, "h")
     client = app.test_client()
     attacker = {"REMOTE_ADDR": "203.0.113.9"}
     for guess in range(3):
@@ -113,7 +114,7 @@ def throttled_app(request, make_app, database_url):
     """An app with the default sign-in throttle, counting in memory (one process) or in the database (several)."""
     config = {} if request.param == "memory" else {"LIMITS_STORAGE_URI": storage_uri_for(database_url)}
     app = make_app(**config)
-    return app, create_home(app, "household")
+    return app, add_home(app, "household")
 
 
 @pytest.mark.parametrize("path", ["/t/{token}/get_data", "/api/v1/commands"])
@@ -154,7 +155,7 @@ def test_many_distinct_wrong_tokens_are_still_throttled(throttled_app):
 
 def test_per_token_request_limit(make_app):
     app = make_app(LIMITS_ENABLED=True, RATE_LIMITS="5 per minute")
-    tokens = create_home(app, "h")
+    tokens = add_home(app, "h")
     client = app.test_client()
     headers = {"Authorization": f"Bearer {tokens.app_token}"}
     statuses = [client.get("/api/v1/devices", headers=headers).status_code for _ in range(7)]

@@ -5,15 +5,15 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 
 import pytest
 import requests
 
 from homerelay.cli import main
+from tests.support.ports import free_port
+from tests.support.servers import ServeProcess
 
 
 def test_home_create_json_prints_one_line(tmp_path, capsys):
@@ -40,24 +40,12 @@ def test_token_list_and_revoke(tmp_path, capsys):
     assert "no token with id 99" in capsys.readouterr().err
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_serve_runs_gunicorn_and_answers(tmp_path):
     db = f"sqlite:///{tmp_path / 'serve.db'}"
     tokens = json.loads(subprocess.check_output([sys.executable, "-m", "homerelay", "home", "create", "h", "--db", db, "--json"]))
-    port = free_port()
-    env = {**os.environ, "HOMERELAY_LIMITS": "off"}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "homerelay", "serve", "--host", "127.0.0.1", "--port", str(port), "--db", db],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True,
-    )
+    server = ServeProcess(db, tmp_path / "serve.log", {"HOMERELAY_LIMITS": "off"}, stop_signal=signal.SIGTERM)
     try:
-        base = f"http://127.0.0.1:{port}"
-        _wait_until_up(base)
+        base = server.start().url
         health = requests.get(f"{base}/healthz", timeout=5)
         assert health.json()["status"] == "ok"
         assert health.headers["Server"] == "gunicorn"
@@ -68,31 +56,24 @@ def test_serve_runs_gunicorn_and_answers(tmp_path):
                                  headers={"Authorization": f"Bearer {tokens['agent_token']}"}, timeout=10)
         assert delivered.json()["id"] == posted.json()["id"]
     finally:
-        server.terminate()
-        output, _ = server.communicate(timeout=15)
+        server.stop()
+    output = server.log()
     assert "gevent" in output
     assert tokens["app_token"] not in output
 
 
-def test_serve_refuses_fewer_than_one_worker(tmp_path):
+@pytest.mark.parametrize(("workers", "why"), [
+    ("0", "--workers must be at least 1"),
+    ("2", "use PostgreSQL (--db postgresql://...) for several processes"),
+])
+def test_serve_refuses_a_worker_count_it_cannot_run(tmp_path, workers, why):
     result = subprocess.run(
-        [sys.executable, "-m", "homerelay", "serve", "--workers", "0", "--db", f"sqlite:///{tmp_path / 'x.db'}"],
+        [sys.executable, "-m", "homerelay", "serve", "--workers", workers, "--db", f"sqlite:///{tmp_path / 'x.db'}"],
         capture_output=True, text=True, timeout=30,
     )
     assert result.returncode == 2
-    assert result.stderr.strip().count("\n") == 0 and "--workers must be at least 1" in result.stderr
+    assert result.stderr.strip().count("\n") == 0 and why in result.stderr
     assert not (tmp_path / "x.db").exists()  # refused before touching the database
-
-
-def _wait_until_up(base: str) -> None:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            requests.get(f"{base}/healthz", timeout=1)
-            return
-        except requests.ConnectionError:
-            time.sleep(0.1)
-    raise AssertionError("server did not start")
 
 
 def test_serve_with_an_unreachable_database_says_so_in_one_line():
@@ -196,8 +177,8 @@ def test_token_create_issues_named_tokens_that_work(tmp_path, capsys):
     assert "anna's phone" in listing and "ben's phone" in listing
     assert issued["token"] not in listing and second not in listing
     # Each one signs in to the home.
-    from homerelay.server.db import Database
-    from homerelay.server.homes import identify
+    from homerelay.server.storage.db import Database
+    from homerelay.server.services.homes import identify
 
     database = Database(db)
     try:
@@ -259,20 +240,13 @@ def test_help_opens_with_what_homerelay_is(capsys):
 
 
 def test_ctrl_c_stops_serve_without_a_traceback(tmp_path):
-    port = free_port()
-    # As a terminal does: SIGINT to the whole process group (gunicorn's master and its worker).
-    server = subprocess.Popen(
-        [sys.executable, "-m", "homerelay", "serve", "--host", "127.0.0.1", "--port", str(port),
-         "--db", f"sqlite:///{tmp_path / 'serve.db'}"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
-    )
+    server = ServeProcess(f"sqlite:///{tmp_path / 'serve.db'}", tmp_path / "serve.log").start()
     try:
-        _wait_until_up(f"http://127.0.0.1:{port}")
-        os.killpg(server.pid, signal.SIGINT)
-        _, err = server.communicate(timeout=20)
+        # As a terminal does: SIGINT to the whole process group (gunicorn's master and its worker).
+        os.killpg(server.process.pid, signal.SIGINT)
+        returncode = server.process.wait(timeout=20)
     finally:
-        if server.poll() is None:
-            server.kill()
-            server.communicate()
-    assert server.returncode == 0
-    assert "Traceback" not in err and "KeyboardInterrupt" not in err and "failed with" not in err
+        server.kill()
+    log = server.log()
+    assert returncode == 0
+    assert "Traceback" not in log and "KeyboardInterrupt" not in log and "failed with" not in log

@@ -6,7 +6,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from homerelay.server.cooling import decide, foreseen_state
+from homerelay.clock import utcnow
+from homerelay.server.services.cooling import decide, foreseen_state
+from homerelay.server.storage.records import Command, actions_from_json
 
 
 @pytest.mark.parametrize(
@@ -26,13 +28,19 @@ def test_decide(temperature, device_on, expected):
     assert decide(temperature, threshold=26.0, hysteresis=0.5, device_is_on=device_on) == expected
 
 
+def queued_commands(*commands: dict) -> list[Command]:
+    """Pending command records from their JSON shape's intent and actions."""
+    return [Command(n, "", "app", c["intent"], actions_from_json(c["actions"]), "pending", None, utcnow(), None, None)
+            for n, c in enumerate(commands, 1)]
+
+
 def test_foreseen_state_applies_queued_commands_in_order():
-    queued = [
+    queued = queued_commands(
         {"intent": "control", "actions": [{"room": "living_room", "device": "fan", "action": "on"}]},
         {"intent": "control", "actions": [{"room": "kitchen", "device": "light", "action": "on"}]},
-    ]
+    )
     assert foreseen_state("off", queued, "living_room", "fan") == "on"
-    assert foreseen_state("on", queued + [{"intent": "all_off", "actions": []}], "living_room", "fan") == "off"
+    assert foreseen_state("on", queued + queued_commands({"intent": "all_off", "actions": []}), "living_room", "fan") == "off"
     assert foreseen_state(None, [], "living_room", "fan") == "off"
 
 

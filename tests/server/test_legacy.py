@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from homerelay.server.legacy_slot import READ_RESULT, REPLACED_RESULT
+from homerelay.server.services.legacy_slot import READ_RESULT, REPLACED_RESULT
 
 TEXT_PLAIN = "text/plain; charset=utf-8"
 ENDPOINTS = [

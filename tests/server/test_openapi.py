@@ -7,7 +7,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 
 from homerelay.server import create_app
-from homerelay.server.homes import create_home
+from tests.support.homes import add_home, relay_of
 
 EXPECTED_OPERATIONS = {
     ("post", "/api/v1/commands"),
@@ -42,13 +42,13 @@ def test_document_lists_every_v1_operation(client):
 def api_schema(tmp_path):
     """The live document of an app whose long-polls return at once, signed in as the app or agent."""
     app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'schema.db'}", "LIMITS_ENABLED": False, "MAX_WAIT_SECONDS": 0})
-    tokens = create_home(app, "schemathesis")
+    tokens = add_home(app, "schemathesis")
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     # The event stream never ends by design; it is tested on its own.
     schema = schema.exclude(path="/api/v1/events")
     schema.tokens = tokens
     yield schema
-    app.extensions["homerelay"].close()
+    relay_of(app).close()
 
 
 def test_no_server_error_for_any_generated_request(api_schema):

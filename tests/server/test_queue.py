@@ -5,7 +5,9 @@ from __future__ import annotations
 import threading
 import time
 
-from homerelay.server.homes import create_home
+import pytest
+
+from tests.support.homes import add_home, relay_of
 
 
 def post(client, headers, text):
@@ -114,10 +116,10 @@ def test_ack_of_unknown_command_is_404(client, agent_headers):
 
 def test_queue_survives_a_restart_on_the_same_file(make_app):
     first_app = make_app()
-    tokens = create_home(first_app, "h")
+    tokens = add_home(first_app, "h")
     app_headers = {"Authorization": f"Bearer {tokens.app_token}"}
     ids = [post(first_app.test_client(), app_headers, t).get_json()["id"] for t in ("turn on the tv", "open the door")]
-    first_app.extensions["homerelay"].close()
+    relay_of(first_app).close()
 
     second_app = make_app()
     agent = {"Authorization": f"Bearer {tokens.agent_token}"}
@@ -159,3 +161,28 @@ def test_max_wait_caps_the_long_poll(make_home):
     assert response.status_code == 204
     assert response.headers["X-Homerelay-Max-Wait"] == "0"
     assert time.monotonic() - started < 1
+
+
+def test_device_switches_are_queued_as_given_with_the_languages_sentence(client, app_headers, agent_headers):
+    switches = [{"room": "kitchen", "device": "light", "action": "on"}, {"room": "garage", "device": "door", "action": "on"}]
+    response = client.post("/api/v1/commands", json={"actions": switches}, headers=app_headers)
+    assert response.status_code == 201
+    command = response.get_json()
+    assert command["actions"] == switches
+    assert command["intent"] == "control" and command["source"] == "app"
+    assert command["text"] == "turn on the kitchen light and open the garage door"
+    delivered = client.get("/api/v1/agent/next", headers=agent_headers).get_json()
+    assert delivered["id"] == command["id"] and delivered["actions"] == switches
+
+
+@pytest.mark.parametrize(("body", "status"), [
+    ({"actions": [{"room": "kitchen", "device": "fan", "action": "on"}]}, 422),  # not in the house
+    ({"actions": []}, 400),
+    ({"actions": [{"room": "kitchen", "device": "light", "action": "dim"}]}, 400),
+    ({"text": "turn on the tv", "actions": [{"room": "kitchen", "device": "light", "action": "on"}]}, 400),
+    ({}, 400),
+])
+def test_device_switches_are_checked(client, app_headers, body, status):
+    response = client.post("/api/v1/commands", json=body, headers=app_headers)
+    assert response.status_code == status, response.get_json()
+    assert client.get("/api/v1/commands", headers=app_headers).get_json()["commands"] == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from homerelay.house import House
+from tests.support.homes import relay_of
 
 
 def iso(moment):
@@ -49,7 +50,7 @@ def test_old_readings_are_pruned_after_the_retention(app, home, client, app_head
     long_ago = datetime.now(timezone.utc) - timedelta(days=60)
     client.post("/api/v1/readings", json=[{"temperature": 1, "humidity": 1, "at": iso(long_ago)}], headers=agent_headers)
     client.post("/api/v1/readings", json={"temperature": 2, "humidity": 2}, headers=agent_headers)
-    assert app.extensions["homerelay"].readings.prune() == 1
+    assert relay_of(app).readings.prune() == 1
     assert [r["temperature"] for r in client.get("/api/v1/readings", headers=app_headers).get_json()["readings"]] == [2]
 
 

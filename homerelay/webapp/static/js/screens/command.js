@@ -46,9 +46,18 @@ export function upsert(command) {
  * Send a sentence; resolve with the queued command. A sentence the server does not understand
  * (422) is listed as "Not understood" with its reason and suggestions, then rethrown.
  */
-export async function send(text) {
+export function send(text) {
+  return post({ text }, text);
+}
+
+/** Send device switches as such (a switch on the Devices screen): the server parses no sentence. */
+export function sendActions(actions, text) {
+  return post({ actions }, text);
+}
+
+async function post(body, text) {
   try {
-    const command = await api.post("/commands", { text });
+    const command = await api.post("/commands", body);
     upsert(command);
     return command;
   } catch (error) {

@@ -29,7 +29,7 @@ export function watch(callback) {
   listeners.add(callback);
 }
 
-/** The sentence that switches a device: a door (servo) opens and closes, the rest turn on/off. */
+/** What a switch is called in the history if it is refused: a door opens and closes, the rest turn on/off. */
 export function commandFor(device, on) {
   const name = deviceLabel(device.room, device.device);
   if (device.kind === SERVO) return `${on ? "open" : "close"} the ${name}`;
@@ -196,7 +196,8 @@ async function toggle(room, name, input) {
   pending.set(key, { target, commandId: null });
   paint(device);
   try {
-    const command = await commandScreen.send(commandFor(device, target));
+    const action = { room, device: name, action: target ? "on" : "off" };
+    const command = await commandScreen.sendActions([action], commandFor(device, target));
     const wait = pending.get(key);
     if (wait && wait.target === target) wait.commandId = command.id;
     // The command may have been carried out before its POST answer arrived.

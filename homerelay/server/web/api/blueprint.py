@@ -1,0 +1,25 @@
+"""The v1 API blueprint, its access rules and its OpenAPI tags."""
+
+from __future__ import annotations
+
+from flask_openapi3 import APIBlueprint, Tag
+
+from homerelay.server.web.auth import RoleMap
+from homerelay.server.web.schemas import ErrorOut
+
+# Answers any v1 operation may give besides its own.
+COMMON_RESPONSES = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 413: ErrorOut, 429: ErrorOut}
+
+blueprint = APIBlueprint(
+    "v1", __name__, url_prefix="/api/v1", abp_security=[{"bearer": []}], abp_responses=COMMON_RESPONSES
+)
+roles = RoleMap()
+blueprint.before_request(roles.check_request)
+
+COMMANDS = Tag(name="commands", description="Sentences for the house and their progress")
+AGENT = Tag(name="agent", description="What the Pi agent calls")
+READINGS = Tag(name="readings", description="Temperature and humidity")
+DEVICES = Tag(name="devices", description="Device states and the house layout")
+AUTOMATION = Tag(name="automation", description="The cooling rule")
+EVENTS = Tag(name="events", description="Live updates as Server-Sent Events")
+

@@ -1,0 +1,92 @@
+"""v1 endpoints for commands: submit, list, read, and the agent's long-poll and acknowledgement."""
+
+from __future__ import annotations
+
+from flask import current_app, request
+
+from homerelay.const import ROLE_AGENT, ROLE_APP, SOURCE_APP
+from homerelay.errors import UnknownDeviceError
+from homerelay.language import Action
+from homerelay.server.relay import current_relay
+from homerelay.server.services.commands import CommandNotFoundError, IdempotencyConflictError
+from homerelay.server.storage.serialize import command_to_dict
+from homerelay.server.web.api.blueprint import AGENT, COMMANDS, blueprint, roles
+from homerelay.server.web.auth import identity
+from homerelay.server.web.http_errors import ApiError, error_response
+from homerelay.server.web.schemas import (
+    AckIn,
+    CommandIn,
+    CommandList,
+    CommandListQuery,
+    CommandOut,
+    CommandPath,
+    ErrorOut,
+    NextQuery,
+    NotUnderstood,
+)
+
+IDEMPOTENCY_KEY_MAX = 200
+
+
+@blueprint.post("/commands", tags=[COMMANDS], responses={201: CommandOut, 200: CommandOut, 422: NotUnderstood})
+@roles.require(ROLE_APP)
+def submit_command(body: CommandIn):
+    """Queue a sentence parsed against the house (422 with suggestions when not understood), or device
+    switches given as such (422 when one is not a device of the house)."""
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not 1 <= len(key) <= IDEMPOTENCY_KEY_MAX:
+        raise ApiError(400, f"Idempotency-Key must have 1 to {IDEMPOTENCY_KEY_MAX} characters")
+    home_id = identity().home_id
+    try:
+        if body.actions is not None:
+            actions = [Action(a.room, a.device, a.action) for a in body.actions]
+            command, created = current_relay().submit_actions(home_id, actions, SOURCE_APP, key)
+        else:
+            submission = current_relay().submit_text(home_id, body.text, SOURCE_APP, key)
+            if submission.command is None:
+                parsed = submission.parsed
+                return error_response(422, parsed.error, "not_understood", suggestions=list(parsed.suggestions))
+            command, created = submission.command, submission.created
+    except IdempotencyConflictError as error:
+        raise ApiError(422, str(error), "idempotency_conflict") from error
+    except UnknownDeviceError as error:
+        raise ApiError(422, f"actions: {error}", "not_understood") from error
+    return command_to_dict(command), 201 if created else 200
+
+
+@blueprint.get("/commands", tags=[COMMANDS], responses={200: CommandList})
+@roles.require(ROLE_APP)
+def list_commands(query: CommandListQuery):
+    """The latest commands, newest first."""
+    return {"commands": [command_to_dict(c) for c in current_relay().queue.recent(identity().home_id, query.limit)]}
+
+
+@blueprint.get("/commands/<int:command_id>", tags=[COMMANDS], responses={200: CommandOut, 404: ErrorOut})
+@roles.require(ROLE_APP, ROLE_AGENT)
+def get_command(path: CommandPath):
+    """One command."""
+    try:
+        return command_to_dict(current_relay().queue.get(identity().home_id, path.command_id))
+    except CommandNotFoundError as error:
+        raise ApiError(404, str(error)) from error
+
+
+@blueprint.post("/commands/<int:command_id>/ack", tags=[AGENT], responses={200: CommandOut, 404: ErrorOut})
+@roles.require(ROLE_AGENT)
+def ack_command(path: CommandPath, body: AckIn):
+    """The agent carried a command out (or could not); repeating it changes nothing."""
+    try:
+        return command_to_dict(current_relay().queue.ack(identity().home_id, path.command_id, body.status, body.result))
+    except CommandNotFoundError as error:
+        raise ApiError(404, str(error)) from error
+
+
+@blueprint.get("/agent/next", tags=[AGENT], responses={200: CommandOut, 204: None})
+@roles.require(ROLE_AGENT)
+def next_command(query: NextQuery):
+    """Long-poll: the next command as soon as there is one; 204 after `wait` seconds without one."""
+    wait = min(query.wait, current_app.config["MAX_WAIT_SECONDS"])
+    command = current_relay().queue.next_for_agent(identity().home_id, wait)
+    if command is None:
+        return "", 204, {"X-Homerelay-Max-Wait": str(current_app.config["MAX_WAIT_SECONDS"])}
+    return command_to_dict(command)

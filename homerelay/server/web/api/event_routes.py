@@ -1,0 +1,41 @@
+"""v1 Server-Sent Events: command, reading, devices and automation changes as they happen."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Response, current_app
+
+from homerelay.const import ROLE_APP
+from homerelay.server.relay import current_relay
+from homerelay.server.web.api.blueprint import EVENTS, blueprint, roles
+from homerelay.server.web.auth import identity
+from homerelay.server.web.schemas import EventsQuery
+
+# A comment line this often keeps proxies and phones from closing an idle stream.
+HEARTBEAT_SECONDS = 15.0
+# How long the browser waits before reconnecting after the stream drops.
+RECONNECT_MS = 2000
+
+
+@blueprint.get("/events", tags=[EVENTS], responses={200: None})
+@roles.require(ROLE_APP, allow_query_token=True)
+def events(query: EventsQuery):
+    """Server-Sent Events named `command`, `reading`, `devices`, `automation`."""
+    subscription = current_relay().hub.subscribe(identity().home_id)
+    heartbeat = current_app.config.get("SSE_HEARTBEAT_SECONDS", HEARTBEAT_SECONDS)
+
+    def stream():
+        try:
+            yield f"retry: {RECONNECT_MS}\n: connected\n\n"
+            while True:
+                event = subscription.get(timeout=heartbeat)
+                if event is None:
+                    yield ": keep-alive\n\n"
+                    continue
+                yield f"event: {event.name}\ndata: {json.dumps(event.data, separators=(',', ':'))}\n\n"
+        finally:
+            subscription.close()
+
+    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    return Response(stream(), mimetype="text/event-stream", headers=headers)
