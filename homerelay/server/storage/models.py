@@ -1,10 +1,10 @@
-"""Database tables: homes, tokens, commands, readings, device states, houses, settings."""
+"""Every database table: homes, tokens, commands, readings, device states, houses, settings, rate limits."""
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, Column, DateTime, Float, ForeignKey, Index, Integer, String, Table, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -146,3 +146,23 @@ class LegacyValue(Base):
     key: Mapped[str] = mapped_column(String(32), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# Rate limits and failed sign-ins counted in the database when several processes share it
+# (`rate_limit_store.SqlStorage`): Core tables, as the storage's statements are all Core.
+rate_limit_hits = Table(
+    "rate_limit_hits",
+    Base.metadata,
+    Column("id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True),
+    Column("key", String(255), nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Index("ix_rate_limit_hits_key_expires", "key", "expires_at"),
+)
+
+rate_limit_counters = Table(
+    "rate_limit_counters",
+    Base.metadata,
+    Column("key", String(255), primary_key=True),
+    Column("count", Integer, nullable=False),
+    Column("expires_at", Float, nullable=False),
+)

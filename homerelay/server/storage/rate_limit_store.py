@@ -7,12 +7,12 @@ import logging
 import time
 
 from limits.storage import MovingWindowSupport, Storage
-from sqlalchemy import BigInteger, Column, Float, Index, Integer, String, Table, bindparam, delete, func, literal, select, text
+from sqlalchemy import bindparam, delete, func, literal, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from homerelay.server.storage.db import Database
-from homerelay.server.storage.models import Base
+from homerelay.server.storage.models import rate_limit_counters, rate_limit_hits
 
 logger = logging.getLogger(__name__)
 
@@ -23,24 +23,6 @@ SWEEP_EVERY = 500
 # Rate-limit work is short and frequent; a few connections per process are enough.
 POOL_SIZE = 2
 MAX_OVERFLOW = 4
-
-rate_limit_hits = Table(
-    "rate_limit_hits",
-    Base.metadata,
-    Column("id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True),
-    Column("key", String(255), nullable=False),
-    Column("expires_at", Float, nullable=False),
-    Index("ix_rate_limit_hits_key_expires", "key", "expires_at"),
-)
-
-rate_limit_counters = Table(
-    "rate_limit_counters",
-    Base.metadata,
-    Column("key", String(255), primary_key=True),
-    Column("count", Integer, nullable=False),
-    Column("expires_at", Float, nullable=False),
-)
-
 
 # The reads the throttle and the limits make on every request, prepared once.
 MOVING_WINDOW = select(func.min(rate_limit_hits.c.expires_at), func.count()).where(

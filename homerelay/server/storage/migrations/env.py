@@ -5,7 +5,6 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
-from homerelay.server.storage import rate_limit_store  # noqa: F401  (its tables belong to the schema)
 from homerelay.paths import database_url
 from homerelay.server.storage.db import normalize_url
 from homerelay.server.storage.models import Base
