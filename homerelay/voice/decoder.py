@@ -28,6 +28,7 @@ MAX_GRAMMARS = 16
 # Below this posterior the server answers "not heard" rather than guess.
 MIN_CONFIDENCE = 0.0
 SEARCH_SETTINGS = {"beam": 1e-40, "wbeam": 1e-30, "pbeam": 1e-40, "maxhmmpf": 10000}
+SLICE_BYTES = 16000 * 2 // 5
 _ENTRY = re.compile(r"^([^\s(]+)(?:\(\d+\))?\s+(.+)$")
 
 
@@ -146,9 +147,10 @@ class Decoder:
         started = time.perf_counter()
         decoder = self._activate(search)
         decoder.start_utt()
-        # The whole utterance at once: its own mean normalises the channel (the room, the
-        # microphone) from the first frame, which a live, running estimate cannot.
-        decoder.process_raw(audio.pcm, False, True)
+        # PocketSphinx holds the GIL while it decodes: in slices, the server's other requests
+        # (and gevent's hub) run in between instead of waiting for the whole utterance.
+        for start in range(0, len(audio.pcm), SLICE_BYTES):
+            decoder.process_raw(audio.pcm[start:start + SLICE_BYTES], False, False)
         decoder.end_utt()
         hyp = decoder.hyp()
         text = " ".join(hyp.hypstr.split()) if hyp is not None else ""
