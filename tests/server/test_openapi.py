@@ -7,6 +7,12 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 
 from homerelay.server import create_app
+
+
+@schemathesis.serializer("audio/wav")
+def _wav_bytes(ctx, value):
+    """Generated recordings (POST /speech) are sent as their raw bytes."""
+    return value if isinstance(value, bytes) else str(value).encode()
 from homerelay.server.homes import create_home
 
 EXPECTED_OPERATIONS = {
