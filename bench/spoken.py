@@ -24,8 +24,9 @@ def tools_missing() -> list[str]:
 
 def speak(text: str, voice: str = "en-us", speed: int = 170, pad: float = PAD_SECONDS) -> bytes:
     """16 kHz 16-bit mono samples of espeak-ng reading the text."""
-    done = subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "--stdout", text],
-                          capture_output=True, check=True)
+    # On stdin: a text that starts with "-" would be read as an option.
+    done = subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "--stdout"],
+                          input=text.encode(), capture_output=True, check=True)
     silence = b"\0\0" * int(pad * SAMPLE_RATE)
     return silence + read_wav(done.stdout, max_seconds=None).pcm + silence
 

@@ -98,6 +98,7 @@ class Decoder:
         self.threshold = threshold
         self._words: set[str] = set()
         self._active: str | None = None
+        self._wake_added = False
         self._searches: OrderedDict[str, None] = OrderedDict()
         self._add_grammar(CONFIRM_SEARCH, *speakable_grammar(confirmation_grammar))
 
@@ -139,6 +140,11 @@ class Decoder:
             raise ValueError("The wake phrase has words the speech dictionary lacks: "
                              f"{', '.join(unknown) or '(none given)'}")
         self._add_words(known)
+        if self._wake_added:
+            # Replacing the active search under the decoder crashes it: switch away first.
+            self._activate(CONFIRM_SEARCH)
+            self._decoder.remove_search(WAKE_SEARCH)
+        self._wake_added = True
         self._decoder.config["kws_threshold"] = threshold
         self._decoder.add_keyphrase(WAKE_SEARCH, " ".join(words))
 
