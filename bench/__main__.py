@@ -12,7 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import idle, intake, latency, memory
+from bench import idle, intake, latency, memory, spoken, voice
 
 # Benchmarks other engineers own; run with --all when they are there.
 EXTRA_BENCHMARKS = ("waiting_agents", "pg_intake")
@@ -34,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--burst-seconds", type=float, default=10.0, help="latency: length of the burst")
     parser.add_argument("--rate", type=float, default=10.0, help="latency: burst commands a second")
     parser.add_argument("--idle-seconds", type=float, default=120.0, help="idle agent watch time")
-    parser.add_argument("--only", choices=("intake", "latency", "idle", "memory"), action="append",
+    parser.add_argument("--only", choices=("intake", "latency", "idle", "memory", "voice"), action="append",
                         help="run only these (repeatable)")
     parser.add_argument("--all", action="store_true",
                         help=f"also run {', '.join('bench.' + name for name in EXTRA_BENCHMARKS)} if present")
@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         args.intake_seconds, args.singles, args.burst_seconds, args.idle_seconds = 3.0, 10, 3.0, 30.0
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    wanted = set(args.only or ("intake", "latency", "idle", "memory"))
+    wanted = set(args.only or ("intake", "latency", "idle", "memory", "voice"))
     workdir = Path(tempfile.mkdtemp(prefix="homerelay-bench-"))
     summary: list[tuple[str, str, str, bool | None]] = []
     readings: list[memory.Memory] = []
@@ -59,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
             summary += _latency(workdir, args, readings)
         if "idle" in wanted:
             summary += _idle(workdir, args, readings)
+        if "voice" in wanted:
+            summary += _voice(args)
         if "memory" in wanted:
             _section("Memory", "resident memory (VmRSS) after the runs")
             readings += memory.run(workdir)
@@ -142,6 +144,17 @@ def _idle(workdir: Path, args, readings: list) -> list:
     readings.append(memory.Memory("server worker", "idle watch", result.server_worker_rss_mb))
     return [("idle agent command requests", f"{result.agent_per_minute:.1f} /min",
              f"<= {IDLE_TARGET_PER_MINUTE:g} /min", result.agent_per_minute <= IDLE_TARGET_PER_MINUTE)]
+
+
+def _voice(args) -> list:
+    _section("Voice", "espeak-ng speech through the house's grammar (PocketSphinx), clean and noisy")
+    missing = spoken.tools_missing()
+    if missing:
+        print(f"skipped: {', '.join(missing)} not installed")
+        return []
+    result = voice.run(quick=args.quick)
+    print(voice.format_report(result))
+    return voice.summary_rows(result)
 
 
 def _print_summary(summary: list) -> None:

@@ -33,3 +33,11 @@ class RequestRejectedError(HomerelayError, ValueError):
         self.status = status
         self.detail = detail
         self.body = body or {}
+
+
+class AudioFormatError(HomerelayError, ValueError):
+    """Audio that is not 16-bit mono PCM WAV, is cut short, or is too long."""
+
+
+class VoiceUnavailableError(HomerelayError, ImportError):
+    """The speech engine (the `voice` extra) is not installed."""

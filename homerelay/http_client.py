@@ -82,6 +82,13 @@ class RelayClient:
         self.request("POST", f"{API}/commands/{command_id}/ack",
                      json={"status": status, "result": result[:RESULT_MAX]})
 
+    def post_heard(self, text: str, confidence: float, confirm: bool = False) -> dict:
+        """Queue what the microphone heard (source voice); raises RequestRejectedError on 409/422."""
+        body = {"text": text, "confidence": round(confidence, 3)}
+        if confirm:
+            body["confirm"] = True
+        return self.request("POST", f"{API}/agent/heard", json=body).json()
+
     def post_readings(self, body) -> None:
         """Upload one reading (a dict) or a batch (a list of dicts with "at")."""
         self.request("POST", f"{API}/readings", json=body)

@@ -97,8 +97,11 @@ class Agent:
             for _ in range(3)
         )
         sensor = None
+        listener = None
         try:
             self._open_house()
+            if self.settings.voice is not None:
+                listener = self._start_listening()
             self.reporter = StateReporter(self.devices, state_client, self.stop_event)
             self.reporter.start()
             sensor = self._sensor or self._open_sensor()
@@ -124,6 +127,8 @@ class Agent:
             self.stop_event.set()
             self.online.clear()
             self.state = AgentState.STOPPED
+            if listener is not None:
+                listener.join(timeout=2.0)
             if self.uploader is not None:
                 self.uploader.join(timeout=2.0)
             if self.reporter is not None:
@@ -155,6 +160,29 @@ class Agent:
         self._simulated = simulated
         self.devices = HouseDevices(self.house, factory, self.settings.servo_move_seconds)
         self.executor = self._executor_factory(self.devices)
+
+    def _start_listening(self) -> threading.Thread:
+        """The voice satellite in a thread of its own, with its own connection to the server."""
+        from homerelay.agent import satellite  # noqa: PLC0415 - PocketSphinx only with --listen
+
+        voice = self.settings.voice
+        client = RelayClient(self.settings.base_url, self.settings.token, self.settings.http_timeout)
+        listening = satellite.Satellite(voice, client, self.house, self.devices)
+        chunks = (satellite.file_chunks(voice.listen_from) if voice.listen_from
+                  else satellite.microphone_chunks(voice.device, self.stop_event))
+
+        def listen() -> None:
+            try:
+                listening.run(chunks, self.stop_event)
+            except Exception:  # the satellite failing must not take the agent's devices down
+                logger.exception("The voice satellite stopped")
+            finally:
+                client.close()
+
+        logger.info("Listening for %r", voice.wake)
+        thread = threading.Thread(target=listen, name="homerelay-voice", daemon=True)
+        thread.start()
+        return thread
 
     def _open_sensor(self):
         if self._simulated:

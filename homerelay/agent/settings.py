@@ -41,6 +41,8 @@ class AgentSettings:
     servo_move_seconds: float = 0.6
     # How many carried-out command ids to remember.
     remembered_commands: int = 500
+    # `--listen`: the voice satellite's settings (homerelay.agent.satellite.VoiceSettings), or None.
+    voice: object | None = None
 
     @property
     def readings_file(self) -> Path | None:

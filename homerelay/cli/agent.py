@@ -21,6 +21,20 @@ def configure(parser):
                         help="long-poll wait asked of the server (default 30)")
     parser.add_argument("--reading-interval", type=float, metavar="S",
                         help="seconds between readings (default: the house's sensor interval, 10)")
+    voice = parser.add_argument_group("voice (needs homerelay[voice])")
+    voice.add_argument("--listen", action="store_true",
+                       help="be a voice satellite: wake phrase, then a spoken command")
+    voice.add_argument("--wake", default="hey home", metavar="PHRASE",
+                       help='wake phrase (default "hey home"; words of the speech dictionary)')
+    voice.add_argument("--wake-threshold", type=float, default=None, metavar="T",
+                       help="keyphrase threshold, e.g. 1e-20 (lower: hears it more, imagines it more)")
+    voice.add_argument("--listen-from", metavar="FILE.wav",
+                       help="read audio from a WAV file as if it were the microphone")
+    voice.add_argument("--mic", default="default", metavar="ALSA_DEVICE",
+                       help="capture device for arecord -D (default: default)")
+    voice.add_argument("--indicator", metavar="ROOM:DEVICE",
+                       help="a house device (an LED) lit while listening (default: none)")
+    voice.add_argument("--quiet", action="store_true", help="do not say results aloud with espeak-ng")
     parser.add_argument("--time-scale", type=float, default=1.0, metavar="X",
                         help="simulated room: simulated seconds per real second (default 1)")
 
@@ -31,6 +45,7 @@ def run(args):
     from homerelay.agent.settings import AgentSettings, default_state_file  # noqa: PLC0415
 
     require_server(args)
+    voice = _voice_settings(args) if args.listen or args.listen_from else None
     settings = AgentSettings(
         server=args.server,
         token=args.token,
@@ -40,5 +55,28 @@ def run(args):
         wait=min(args.wait, const.MAX_LONG_POLL_SECONDS),
         reading_interval=args.reading_interval,
         time_scale=args.time_scale,
+        voice=voice,
     )
     return Agent(settings).run()
+
+
+def _voice_settings(args):
+    """The satellite's settings; exits with one line when the voice extra is missing."""
+    import importlib.util  # noqa: PLC0415
+
+    if importlib.util.find_spec("pocketsphinx") is None:
+        raise SystemExit("--listen needs the speech engine: pip install 'homerelay[voice]'")
+    from homerelay.agent.satellite import VoiceSettings  # noqa: PLC0415
+    from homerelay.voice.listener import DEFAULT_WAKE_THRESHOLD  # noqa: PLC0415
+
+    indicator = None
+    if args.indicator:
+        room, _, device = args.indicator.partition(":")
+        if not room or not device:
+            raise SystemExit("--indicator takes ROOM:DEVICE, e.g. living_room:light")
+        indicator = (room, device)
+    return VoiceSettings(
+        wake=" ".join(args.wake.lower().split()),
+        wake_threshold=args.wake_threshold or DEFAULT_WAKE_THRESHOLD,
+        listen_from=args.listen_from, device=args.mic, indicator=indicator, speak=not args.quiet,
+    )

@@ -21,6 +21,9 @@ class FakeRelay:
         self.device_reports: list[list[dict]] = []
         self.readings: list = []          # each POST body as sent
         self.polls = 0
+        self.heard: list[dict] = []       # each POST /agent/heard body as sent
+        # Device names that answer 409 confirmation_required unless the body says "confirm".
+        self.confirm_words: tuple[str, ...] = ("door", "oven")
         self.max_wait: float | None = None  # like HOMERELAY_MAX_WAIT
         self._httpd: ThreadingHTTPServer | None = None
         self.port = 0
@@ -131,6 +134,16 @@ class _Handler(BaseHTTPRequestHandler):
                 relay.readings.append(body)
             elif self.path.startswith("/api/v1/commands/") and self.path.endswith("/ack"):
                 relay.acks.append((int(self.path.split("/")[4]), body))
+            elif self.path == "/api/v1/agent/heard":
+                relay.heard.append(body)
+                relay.cond.notify_all()
+                words = body["text"].split()
+                if any(word in words for word in relay.confirm_words) and not body.get("confirm"):
+                    return self._reply(409, {"error": "confirmation_required",
+                                             "detail": "This will open the garage door.",
+                                             "actions": [{"room": "garage", "device": "door", "action": "on"}]})
+                return self._reply(201, {"id": len(relay.heard), "text": body["text"], "source": "voice",
+                                         "heard": body["text"], "confidence": body["confidence"]})
             else:
                 return self._reply(404, {"error": "not_found", "detail": self.path})
             relay.cond.notify_all()

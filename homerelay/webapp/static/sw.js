@@ -2,7 +2,7 @@
 // are not even looked at, so live state always comes from the server or not at all (the page
 // keeps its own last known state, marked as such: js/last_known.js).
 
-const CACHE = "homerelay-shell-v2";
+const CACHE = "homerelay-shell-v3";
 const SHELL = [
   "/",
   "/manifest.webmanifest",
@@ -14,6 +14,8 @@ const SHELL = [
   "/assets/js/dom.js",
   "/assets/js/last_known.js",
   "/assets/js/live.js",
+  "/assets/js/private_voice.js",
+  "/assets/js/recorder_worklet.js",
   "/assets/js/screens/automation.js",
   "/assets/js/screens/command.js",
   "/assets/js/screens/dashboard.js",

@@ -6,6 +6,7 @@ from homerelay.server.web.api import (  # noqa: F401  (routes register on import
     device_routes,
     event_routes,
     reading_routes,
+    speech_routes,
 )
 from homerelay.server.web.api.blueprint import blueprint
 

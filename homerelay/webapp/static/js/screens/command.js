@@ -2,6 +2,10 @@
 
 import * as api from "../api.js";
 import { byId, clear, clockTime, h, parseTime, say } from "../dom.js";
+import * as privateVoice from "../private_voice.js";
+
+// Held longer than this, the microphone button is push-to-talk; a shorter tap records until silence.
+const HOLD_MS = 400;
 
 const LIMIT = 20;
 const STATUS_LABELS = {
@@ -185,16 +189,82 @@ async function submit(text) {
   }
 }
 
+/** What the server heard, then what it made of it (a 409 asks before a door or oven is changed). */
+async function sendRecording(wav, hint, confirm = false) {
+  say(hint, "Working out what you said…", "listening");
+  let answer;
+  try {
+    answer = await privateVoice.send(wav, confirm);
+  } catch (error) {
+    say(hint, "The server cannot be reached: nothing was sent.", "hint");
+    return;
+  }
+  const { status, body } = answer;
+  const heard = body && body.heard ? `heard: “${body.heard}”` : "heard: nothing";
+  if (status === 201 || status === 200) {
+    upsert(body);
+    say(hint, `${heard} — ${STATUS_LABELS[body.status] || body.status}.`, "hint");
+  } else if (status === 409 && body && body.error === "confirmation_required" && !confirm) {
+    if (window.confirm(`${body.detail} Go ahead?`)) return sendRecording(wav, hint, true);
+    say(hint, `${heard} — cancelled.`, "hint");
+  } else {
+    say(hint, `${heard} — ${(body && body.detail) || `the server answered ${status}`}.`, "hint");
+  }
+}
+
+function setUpPrivateVoice(mic, hint) {
+  let recording = null;
+  let pressedAt = 0;
+  mic.addEventListener("pointerdown", async (event) => {
+    event.preventDefault();
+    if (recording) {
+      recording.stop();
+      return;
+    }
+    const reason = privateVoice.unavailableReason();
+    if (reason) {
+      say(hint, reason, "hint");
+      return;
+    }
+    pressedAt = Date.now();
+    try {
+      recording = await privateVoice.record({ untilSilence: true });
+    } catch (error) {
+      const denied = error && error.name === "NotAllowedError";
+      say(hint, denied ? "The microphone is not allowed for this site." : `Recording failed: ${error}`, "hint");
+      return;
+    }
+    mic.setAttribute("aria-pressed", "true");
+    mic.classList.add("listening");
+    say(hint, "Listening (private)… say a command.", "listening");
+    const wav = await recording.done;
+    recording = null;
+    mic.setAttribute("aria-pressed", "false");
+    mic.classList.remove("listening");
+    await sendRecording(wav, hint);
+  });
+  // Push-to-talk: letting go of a held button ends the recording; a tap waits for the silence.
+  mic.addEventListener("pointerup", () => {
+    if (recording && Date.now() - pressedAt >= HOLD_MS) recording.stop();
+  });
+}
+
 function setUpSpeech() {
   const Recognition = window.SpeechRecognition || window.webkitSpeechRecognition;
   const mic = byId("mic");
   const hint = byId("mic-hint");
-  if (!Recognition) {
-    mic.hidden = true;
-    say(hint, "Voice input is not available in this browser: type the command instead.", "hint");
+  const toggle = byId("private-voice");
+  toggle.checked = privateVoice.chosen() || !Recognition;
+  toggle.disabled = !Recognition; // without the browser's recogniser, private voice is the only voice
+  toggle.addEventListener("change", () => {
+    privateVoice.choose(toggle.checked);
+    window.location.reload(); // the button is wired once, for one way of listening
+  });
+  mic.hidden = false;
+  if (!Recognition || privateVoice.chosen()) {
+    setUpPrivateVoice(mic, hint);
     return;
   }
-  mic.hidden = false;
   let recognition = null;
   mic.addEventListener("click", () => {
     if (recognition) {

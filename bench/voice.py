@@ -1,0 +1,257 @@
+"""`python -m bench.voice`: private voice accuracy, speed and memory on espeak-ng speech.
+
+Sentences come from the language tests (their expected meaning included); each is read by one of
+six voices at one of three speeds in turn, clean and with pink noise mixed in by sox at 15 dB SNR.
+A sentence's verdict: right (the parse of what was heard means what was said), wrong action (it
+would switch a different device, or the other way: the worst failure), refused (not heard, below
+the confidence threshold, or not understood: safe), or misheard (understood as something harmless
+that was not said, such as "what is on").
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import statistics
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench import spoken
+
+RIGHT_CLEAN_TARGET = 0.90
+RIGHT_NOISY_TARGET = 0.80
+DECODE_TARGET_MS = 300.0
+WAKE_TARGET = 0.95
+FALSE_WAKES_TARGET = 1.0
+NOISE_SNR_DB = 15.0
+DOCS_DIR = Path(__file__).resolve().parent.parent / "docs"
+# Read aloud for the false-wake count: ordinary prose about the product, never the wake phrase.
+PROSE_MINUTES = 10.0
+
+
+@dataclass
+class Tally:
+    """Verdicts and decode times of one condition (clean or noisy)."""
+
+    name: str
+    right: int = 0
+    wrong: int = 0
+    refused: int = 0
+    misheard: int = 0
+    times_ms: list[float] = field(default_factory=list)
+    wrong_examples: list[str] = field(default_factory=list)
+    confidences: list[tuple[str, float]] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        """Utterances counted."""
+        return self.right + self.wrong + self.refused + self.misheard
+
+    def p95(self) -> float:
+        """95th percentile decode time."""
+        ordered = sorted(self.times_ms)
+        return ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))] if ordered else 0.0
+
+
+def test_sentences() -> list[tuple[str, str]]:
+    """(sentence, expected) pairs from the language tests: actions, @intent or !reject."""
+    table = importlib.import_module("tests.language.test_sentences")
+    cases = list(dict.fromkeys((text, expected) for text, expected in table.SHARED + table.OWN))
+    # Sentences only a keyboard can say ("kitchn", "livingroom") are read as espeak reads them.
+    return cases
+
+
+def expected_of(expected: str) -> str:
+    """An expected meaning in a comparable form (actions in any order)."""
+    return ";".join(sorted(expected.split(";")))
+
+
+def verdict(heard, expected: str, house, threshold: float) -> str:
+    """right / wrong / refused / misheard for one decoded utterance."""
+    from homerelay.language import parse  # noqa: PLC0415
+
+    if not heard.heard or heard.confidence < threshold:
+        return "right" if expected == "!reject" else "refused"
+    result = parse(heard.heard, house)
+    if not result.ok:
+        return "right" if expected == "!reject" else "refused"
+    if result.intent == "control" or result.intent == "all_off":
+        said = ";".join(sorted(f"{a.room}:{a.device}:{a.action}" for a in result.actions))
+        if result.intent == "all_off" and expected == "@all_off":
+            return "right"
+        return "right" if said == expected_of(expected) else "wrong"
+    return "right" if f"@{result.intent}" == expected else "misheard"
+
+
+def measure_commands(decoder, house, cases, noisy: bool, threshold: float) -> Tally:
+    """Speak every case (voices and speeds in turn) and tally the verdicts."""
+    tally = Tally("noise 15 dB" if noisy else "clean")
+    for index, (text, expected) in enumerate(cases):
+        voice = spoken.VOICES[index % len(spoken.VOICES)]
+        speed = spoken.SPEEDS[(index // len(spoken.VOICES)) % len(spoken.SPEEDS)]
+        pcm = spoken.speak(text, voice, speed)
+        if noisy:
+            pcm = spoken.with_noise(pcm, NOISE_SNR_DB)
+        from homerelay.voice.audio import Audio  # noqa: PLC0415
+
+        heard = decoder.hear_command(Audio(pcm), house)
+        tally.times_ms.append(heard.seconds * 1000)
+        outcome = verdict(heard, expected, house, threshold)
+        setattr(tally, outcome, getattr(tally, outcome) + 1)
+        tally.confidences.append((outcome, heard.confidence))
+        if outcome == "wrong":
+            tally.wrong_examples.append(f"{text!r} [{voice} {speed}] heard {heard.heard!r} "
+                                        f"({heard.confidence:.2f})")
+    return tally
+
+
+def measure_wake(decoder, house, cases, phrase: str, threshold: float, count: int = 100) -> tuple[int, int]:
+    """How many of `count` wake phrase + command recordings wake the listener."""
+    from homerelay.voice.listener import WakeSpotter  # noqa: PLC0415
+
+    spotter = WakeSpotter(decoder, phrase, threshold)
+    woke = 0
+    commands = [text for text, expected in cases if expected != "!reject"]
+    for index in range(count):
+        voice = spoken.VOICES[index % len(spoken.VOICES)]
+        speed = spoken.SPEEDS[(index // len(spoken.VOICES)) % len(spoken.SPEEDS)]
+        pcm = spoken.speak(f"{phrase}, {commands[index % len(commands)]}", voice, speed)
+        if index % 2:
+            pcm = spoken.with_noise(pcm, NOISE_SNR_DB)
+        found = False
+        for start in range(0, len(pcm), 3200):
+            if spotter.feed(pcm[start:start + 3200]):
+                found = True
+                break
+        spotter.stop()
+        woke += found
+    return woke, count
+
+
+def prose(minutes: float) -> list[str]:
+    """Paragraphs of the project's docs, enough to read for about `minutes` at 170 words a minute."""
+    words_needed = int(minutes * 170)
+    paragraphs: list[str] = []
+    for path in sorted(DOCS_DIR.glob("*.md")):
+        for block in path.read_text(encoding="utf-8").split("\n\n"):
+            text = " ".join(line for line in block.splitlines()
+                            if line.strip() and not line.startswith(("|", "```", "    ")))
+            text = "".join(c for c in text if c.isalnum() or c in " .,;:'-").strip()
+            if len(text.split()) >= 8 and "wake" not in text.lower():
+                paragraphs.append(text)
+    chosen, total = [], 0
+    while total < words_needed and paragraphs:
+        paragraph = paragraphs[len(chosen) % len(paragraphs)]
+        chosen.append(paragraph)
+        total += len(paragraph.split())
+    return chosen
+
+
+def measure_false_wakes(decoder, phrase: str, threshold: float, minutes: float) -> tuple[int, float]:
+    """False wakes while ordinary prose is read aloud; returns (wakes, audio hours)."""
+    from homerelay.voice.listener import WakeSpotter  # noqa: PLC0415
+
+    spotter = WakeSpotter(decoder, phrase, threshold)
+    wakes, samples = 0, 0
+    for index, paragraph in enumerate(prose(minutes)):
+        pcm = spoken.speak(paragraph, spoken.VOICES[index % len(spoken.VOICES)], 170)
+        samples += len(pcm) // 2
+        for start in range(0, len(pcm), 3200):
+            wakes += spotter.feed(pcm[start:start + 3200])
+    spotter.stop()
+    return wakes, samples / spoken.SAMPLE_RATE / 3600
+
+
+def rss_mb() -> float:
+    """This process's resident memory."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def run(quick: bool = False, wake: str | None = None, prose_minutes: float = PROSE_MINUTES) -> dict:
+    """Every voice measurement; a dict of figures (see format_report)."""
+    from homerelay.house import House  # noqa: PLC0415
+    from homerelay.voice.decoder import MIN_CONFIDENCE, Decoder  # noqa: PLC0415
+    from homerelay.voice.listener import DEFAULT_WAKE, DEFAULT_WAKE_THRESHOLD  # noqa: PLC0415
+
+    house = House.default()
+    cases = test_sentences()
+    if quick:
+        cases = cases[::8]
+    decoder = Decoder()
+    started = time.monotonic()
+    tallies = [measure_commands(decoder, house, cases, noisy, MIN_CONFIDENCE) for noisy in (False, True)]
+    phrase = wake or DEFAULT_WAKE
+    woke, tried = measure_wake(decoder, house, cases, phrase, DEFAULT_WAKE_THRESHOLD,
+                               count=10 if quick else 100)
+    false_wakes, hours = measure_false_wakes(decoder, phrase, DEFAULT_WAKE_THRESHOLD,
+                                             1.0 if quick else prose_minutes)
+    return {"cases": len(cases), "tallies": tallies, "woke": woke, "wake_tries": tried,
+            "false_wakes": false_wakes, "prose_hours": hours, "rss_mb": rss_mb(),
+            "seconds": time.monotonic() - started, "threshold": MIN_CONFIDENCE, "phrase": phrase}
+
+
+def summary_rows(result: dict) -> list[tuple[str, str, str, bool]]:
+    """(name, measured, target, met) rows for bench's summary."""
+    clean, noisy = result["tallies"]
+    rows = []
+    for tally, target in ((clean, RIGHT_CLEAN_TARGET), (noisy, RIGHT_NOISY_TARGET)):
+        share = tally.right / tally.total if tally.total else 0.0
+        rows.append((f"voice right, {tally.name}", f"{share:.1%} of {tally.total}", f">= {target:.0%}",
+                     share >= target))
+    wrong = clean.wrong + noisy.wrong
+    rows.append(("voice wrong actions", str(wrong), "0", wrong == 0))
+    times = clean.times_ms + noisy.times_ms
+    mean = statistics.fmean(times) if times else 0.0
+    rows.append(("voice decode time", f"mean {mean:.0f} ms, p95 {max(clean.p95(), noisy.p95()):.0f} ms",
+                 f"<= {DECODE_TARGET_MS:.0f} ms", mean <= DECODE_TARGET_MS))
+    rate = result["woke"] / result["wake_tries"] if result["wake_tries"] else 0.0
+    rows.append(("wake detection", f"{rate:.0%} of {result['wake_tries']}", f">= {WAKE_TARGET:.0%}",
+                 rate >= WAKE_TARGET))
+    per_hour = result["false_wakes"] / result["prose_hours"] if result["prose_hours"] else 0.0
+    rows.append(("false wakes", f"{result['false_wakes']} in {result['prose_hours'] * 60:.1f} min "
+                 f"= {per_hour:.1f}/h", f"<= {FALSE_WAKES_TARGET:g}/h", per_hour <= FALSE_WAKES_TARGET))
+    return rows
+
+
+def format_report(result: dict) -> str:
+    """The table of verdicts, decode times and memory."""
+    lines = [f"{result['cases']} sentences from the language tests, voices {', '.join(spoken.VOICES)}, "
+             f"speeds {', '.join(map(str, spoken.SPEEDS))} wpm; confidence threshold "
+             f"{result['threshold']:g}; wake phrase {result['phrase']!r}",
+             f"{'condition':<14}{'right':>8}{'wrong':>8}{'refused':>9}{'misheard':>10}"
+             f"{'mean ms':>9}{'p95 ms':>8}"]
+    for tally in result["tallies"]:
+        mean = statistics.fmean(tally.times_ms) if tally.times_ms else 0.0
+        lines.append(f"{tally.name:<14}{tally.right:>8}{tally.wrong:>8}{tally.refused:>9}"
+                     f"{tally.misheard:>10}{mean:>9.0f}{tally.p95():>8.0f}")
+        lines += [f"  wrong: {example}" for example in tally.wrong_examples]
+    lines.append(f"resident memory of the benchmark process: {result['rss_mb']:.0f} MB "
+                 f"(decoder, grammars, numpy); took {result['seconds']:.0f} s")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run alone: print the report and the summary."""
+    parser = argparse.ArgumentParser(prog="python -m bench.voice", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="an eighth of the sentences, 1 minute of prose")
+    parser.add_argument("--wake", help="wake phrase to measure (default: the agent's)")
+    parser.add_argument("--prose-minutes", type=float, default=PROSE_MINUTES)
+    args = parser.parse_args(argv)
+    missing = spoken.tools_missing()
+    if missing:
+        print(f"voice benchmark skipped: {', '.join(missing)} not installed")
+        return 0
+    result = run(args.quick, args.wake, args.prose_minutes)
+    print(format_report(result))
+    for name, measured, target, ok in summary_rows(result):
+        print(f"{name:<24}{measured:<36} target {target:<12} {'met' if ok else 'NOT MET'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,196 @@
+"""The voice satellite (`homerelay agent --listen`): wake phrase, one command, sent to the server.
+
+A device that asks for confirmation (the server answers 409) is never switched from the
+microphone without a spoken "yes" within CONFIRM_SECONDS of the question; anything else, or
+nothing, cancels.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import shutil
+import subprocess
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from homerelay.errors import RequestRejectedError, ServerUnavailableError
+
+logger = logging.getLogger(__name__)
+
+CHUNK_BYTES = 16000 * 2 // 10  # 0.1 s of 16 kHz 16-bit mono
+CONFIRM_SECONDS = 5.0
+ARECORD = ("arecord", "-q", "-t", "raw", "-f", "S16_LE", "-c", "1", "-r", "16000")
+
+
+class Phase(enum.Enum):
+    """What the satellite waits for."""
+
+    WAKE = "wake"
+    COMMAND = "command"
+    CONFIRM = "confirm"
+
+
+@dataclass(frozen=True)
+class VoiceSettings:
+    """The satellite's part of the agent's settings."""
+
+    wake: str
+    wake_threshold: float
+    listen_from: str | None = None
+    device: str = "default"  # ALSA capture device (arecord -D)
+    indicator: tuple[str, str] | None = None  # (room, device) of an LED the house file names
+    speak: bool = True
+
+
+def file_chunks(path: str) -> Iterator[bytes]:
+    """A WAV file's samples at 16 kHz, in microphone-sized chunks."""
+    from pathlib import Path  # noqa: PLC0415
+
+    from homerelay.voice.audio import read_wav  # noqa: PLC0415
+
+    pcm = read_wav(Path(path).read_bytes(), max_seconds=None).pcm
+    for start in range(0, len(pcm), CHUNK_BYTES):
+        yield pcm[start:start + CHUNK_BYTES]
+
+
+def microphone_chunks(device: str, stop: threading.Event) -> Iterator[bytes]:
+    """Samples from the ALSA microphone through arecord, until stopped."""
+    if shutil.which("arecord") is None:
+        raise RuntimeError("--listen needs arecord (apt-get install alsa-utils) and a microphone")
+    process = subprocess.Popen([*ARECORD, "-D", device], stdout=subprocess.PIPE)
+    try:
+        while not stop.is_set():
+            chunk = process.stdout.read(CHUNK_BYTES)
+            if not chunk:
+                raise RuntimeError(f"arecord stopped (exit {process.poll()}): is the microphone {device!r} there?")
+            yield chunk
+    finally:
+        process.terminate()
+        process.wait(timeout=5)
+
+
+class Voice:
+    """Says a sentence with espeak-ng where it is installed; logs it in any case."""
+
+    def __init__(self, enabled: bool = True) -> None:
+        self.program = shutil.which("espeak-ng") if enabled else None
+        self.said: list[str] = []
+
+    def say(self, text: str) -> None:
+        """Say it aloud (waits until done, so the microphone does not hear it as a command)."""
+        self.said.append(text)
+        logger.info("Saying: %s", text)
+        if self.program:
+            subprocess.run([self.program, text], check=False, capture_output=True)
+
+
+class Satellite:
+    """Listens for the wake phrase, decodes one command and sends it to the server."""
+
+    def __init__(self, settings: VoiceSettings, client, house, devices=None, voice: Voice | None = None) -> None:
+        from homerelay.voice.decoder import Decoder  # noqa: PLC0415 - only --listen loads PocketSphinx
+        from homerelay.voice.listener import UtteranceCutter, WakeSpotter  # noqa: PLC0415
+
+        self.settings = settings
+        self.client = client
+        self.house = house
+        self.devices = devices
+        self.voice = voice or Voice(settings.speak)
+        self.decoder = Decoder()
+        self.decoder.use_house(house)
+        self.spotter = WakeSpotter(self.decoder, settings.wake, settings.wake_threshold)
+        self.cutter = UtteranceCutter()
+        self.phase = Phase.WAKE
+        self.pending: tuple[str, float] | None = None
+        self.sent: list[dict] = []
+
+    def run(self, chunks, stop: threading.Event | None = None) -> None:
+        """Feed every chunk through the state machine until the source ends or `stop` is set."""
+        for chunk in chunks:
+            if stop is not None and stop.is_set():
+                break
+            try:
+                self.feed(chunk)
+            except ServerUnavailableError as error:
+                logger.warning("Could not send what was heard: %s", error)
+                self._signal(False, "The server cannot be reached.")
+                self._back_to_wake()
+        self.spotter.stop()
+
+    def feed(self, chunk: bytes) -> None:
+        """One chunk of microphone samples."""
+        if self.phase is Phase.WAKE:
+            if self.spotter.feed(chunk):
+                logger.info("Wake phrase heard")
+                self.phase = Phase.COMMAND
+                self.cutter = self._cutter(None)
+                self._indicate(True)
+            return
+        utterance = self.cutter.feed(chunk)
+        if utterance is None:
+            return
+        if self.phase is Phase.COMMAND:
+            self._command(utterance)
+        else:
+            self._confirmation(utterance)
+
+    def _cutter(self, timeout: float | None):
+        from homerelay.voice.listener import START_TIMEOUT_SECONDS, UtteranceCutter  # noqa: PLC0415
+
+        return UtteranceCutter(timeout or START_TIMEOUT_SECONDS)
+
+    def _command(self, utterance) -> None:
+        from homerelay.voice.decoder import MIN_CONFIDENCE  # noqa: PLC0415
+        from homerelay.voice.listener import hear_after_wake  # noqa: PLC0415
+
+        heard = hear_after_wake(self.decoder, self.house, utterance)
+        logger.info("Heard %r (confidence %.3f)", heard.heard, heard.confidence)
+        if not heard.heard or heard.confidence < MIN_CONFIDENCE:
+            self._signal(False, "Sorry, I didn't catch that.")
+            return self._back_to_wake()
+        self._send(heard.heard, heard.confidence, confirm=False)
+
+    def _send(self, text: str, confidence: float, confirm: bool) -> None:
+        try:
+            command = self.client.post_heard(text, confidence, confirm=confirm)
+        except RequestRejectedError as error:
+            if error.status == 409 and error.body.get("error") == "confirmation_required" and not confirm:
+                self.pending = (text, confidence)
+                self.voice.say(f"{error.body.get('detail') or 'This needs confirmation.'} Say yes to confirm.")
+                self.phase = Phase.CONFIRM
+                self.cutter = self._cutter(CONFIRM_SECONDS)
+                return
+            self._signal(False, error.detail)
+            return self._back_to_wake()
+        self.sent.append(command)
+        self._signal(True, f"OK, {text}.")
+        self._back_to_wake()
+
+    def _confirmation(self, utterance) -> None:
+        from homerelay.voice.grammar import is_yes  # noqa: PLC0415
+
+        answer = self.decoder.hear_answer(utterance.audio) if not utterance.timed_out else None
+        text, confidence = self.pending
+        self.pending = None
+        if answer is not None and is_yes(answer.heard):
+            logger.info("Confirmed by voice: %r", text)
+            return self._send(text, confidence, confirm=True)
+        logger.info("Not confirmed (%s): %r cancelled", "no answer" if answer is None else repr(answer.heard), text)
+        self._signal(False, "Cancelled.")
+        self._back_to_wake()
+
+    def _back_to_wake(self) -> None:
+        self.phase = Phase.WAKE
+        self._indicate(False)
+
+    def _signal(self, understood: bool, sentence: str) -> None:
+        logger.info("%s: %s", "Understood" if understood else "Not understood", sentence)
+        self.voice.say(sentence)
+
+    def _indicate(self, listening: bool) -> None:
+        # The indicator LED is lit while the satellite listens for a command or an answer.
+        if self.devices is not None and self.settings.indicator is not None:
+            room, name = self.settings.indicator
+            self.devices.set(room, name, "on" if listening else "off")
