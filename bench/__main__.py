@@ -30,8 +30,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--threads", type=int, default=4, help="Python client threads for intake")
     parser.add_argument("--connections", type=int, default=8, help="wrk connections for intake")
     parser.add_argument("--no-wrk", action="store_true", help="intake with the Python client only")
-    parser.add_argument("--workers", type=int, default=min(os.cpu_count() or 1, 4),
-                        help="intake: also measure `homerelay serve --workers N` (default: one per CPU, at most 4)")
     parser.add_argument("--singles", type=int, default=40, help="latency: commands sent one at a time")
     parser.add_argument("--burst-seconds", type=float, default=10.0, help="latency: length of the burst")
     parser.add_argument("--rate", type=float, default=10.0, help="latency: burst commands a second")
@@ -98,7 +96,7 @@ def _cpu_pressure() -> str:
 def _intake(workdir: Path, args, readings: list) -> list:
     _section("Intake", "POST /api/v1/commands (SQLite, durable) vs POST /set_command (Flask threaded)")
     result = intake.run(workdir, args.intake_seconds, args.threads, args.connections,
-                        use_wrk=False if args.no_wrk else None, workers=args.workers)
+                        use_wrk=False if args.no_wrk else None)
     print(intake.format_table(result))
     python_rates = [rate for rate in result["rates"] if rate.client == "python"]
     if python_rates and python_rates[0].client_cpu_ms:

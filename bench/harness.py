@@ -101,8 +101,8 @@ def _create_home(database_url: str) -> tuple[str, str]:
     Done in this process: a second interpreter importing the server would add seconds to
     every start on a busy machine.
     """
-    from homerelay.server.db import Database   # noqa: PLC0415 - only the benchmark needs the server here
-    from homerelay.server.homes import create_home  # noqa: PLC0415
+    from homerelay.server.storage.db import Database   # noqa: PLC0415 - only the benchmark needs the server here
+    from homerelay.server.services.homes import create_home  # noqa: PLC0415
 
     db = Database(database_url)
     try:
@@ -138,7 +138,6 @@ class Server:
     process: subprocess.Popen | None = None
     app_token: str = ""
     agent_token: str = ""
-    workers: int = 1
 
     @property
     def url(self) -> str:
@@ -156,8 +155,7 @@ class Server:
         self.app_token, self.agent_token = _create_home(self.database_url)
         log = open(self.workdir / "server.log", "ab")  # noqa: SIM115 - closed with the process
         self.process = subprocess.Popen(
-            _homerelay("serve", "--host", HOST, "--port", str(self.port), "--db", self.database_url,
-                       "--workers", str(self.workers)),
+            _homerelay("serve", "--host", HOST, "--port", str(self.port), "--db", self.database_url),
             env=bench_env(), stdout=log, stderr=subprocess.STDOUT,
         )
         log.close()

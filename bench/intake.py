@@ -61,9 +61,8 @@ class Target:
 
 def homerelay_target(server: Server) -> Target:
     """`POST /api/v1/commands` with the app token."""
-    name = "homerelay" if server.workers == 1 else f"homerelay x{server.workers}"
     return Target(
-        name, f"{server.url}/api/v1/commands",
+        "homerelay", f"{server.url}/api/v1/commands",
         {"Authorization": f"Bearer {server.app_token}", "Content-Type": "application/json"},
         tuple(json.dumps({"text": text}).encode() for text in TEXTS), 201, tuple(server.worker_pids()),
     )
@@ -164,12 +163,11 @@ def _lua_string(text: str) -> str:
 
 
 def run(workdir: Path, seconds: float = 10.0, threads: int = 4, connections: int = 8,
-        use_wrk: bool | None = None, rounds: int = 3, workers: int = 1) -> dict:
+        use_wrk: bool | None = None, rounds: int = 3) -> dict:
     """Measure the relays side by side; returns the rates and the homerelay worker's memory.
 
-    Besides homerelay as `homerelay serve` runs by default (one worker) and the one-slot relay,
-    it measures homerelay with `workers` processes when that is more than one, and the floor
-    (`bench.floor`). Each client's `seconds` are split into `rounds` that alternate between the
+    Besides homerelay as `homerelay serve` runs (one gevent worker) and the one-slot relay, it
+    measures the floor (`bench.floor`). Each client's `seconds` are split into `rounds` that alternate between the
     targets, so a change of load on the machine (other processes) touches all alike.
     """
     use_wrk = wrk_available() if use_wrk is None else use_wrk
@@ -178,9 +176,6 @@ def run(workdir: Path, seconds: float = 10.0, threads: int = 4, connections: int
         relay = running.enter_context(OneSlotProcess())
         server = running.enter_context(Server(workdir / "intake"))
         targets = [oneslot_target(relay), homerelay_target(server)]
-        if workers > 1:
-            several = running.enter_context(Server(workdir / "intake-workers", workers=workers))
-            targets.append(homerelay_target(several))
         targets.append(floor_target(running.enter_context(FloorProcess())))
         for target in targets:
             python_client(target, threads, min(WARMUP_SECONDS, seconds))
@@ -197,7 +192,7 @@ def run(workdir: Path, seconds: float = 10.0, threads: int = 4, connections: int
         worker = server.worker_pid()
         worker_rss = rss_mb(worker) if worker else None
     return {"rates": rates, "server_worker_rss_mb": worker_rss, "threads": threads,
-            "connections": connections, "rounds": rounds, "workers": workers}
+            "connections": connections, "rounds": rounds}
 
 
 def _combine(parts: list[Rate]) -> Rate:

@@ -22,8 +22,8 @@ PROCESS_COUNTS = (1, 2, 4)
 
 def create_home(database_url: str) -> str:
     """A home for the run (migrating the database first); returns its app token."""
-    from homerelay.server.db import Database
-    from homerelay.server.homes import create_home as make_home
+    from homerelay.server.storage.db import Database
+    from homerelay.server.services.homes import create_home as make_home
 
     db = Database(database_url)
     try:

@@ -39,9 +39,9 @@ def create_homes(database_url: str, count: int) -> list[tuple[str, str]]:
     """`count` homes in one transaction; returns their (app, agent) tokens."""
     import secrets
 
-    from homerelay.server.db import Database
-    from homerelay.server.homes import hash_token
-    from homerelay.server.models import Home, Token
+    from homerelay.server.storage.db import Database
+    from homerelay.server.services.homes import hash_token
+    from homerelay.server.storage.models import Home, Token
 
     db = Database(database_url)
     tokens = []

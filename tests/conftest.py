@@ -11,7 +11,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from homerelay.server import create_app
-from homerelay.server.homes import create_home
+from homerelay.server.services.homes import create_home
 
 # A PostgreSQL database the tests may use, e.g. postgresql://homerelay:pw@127.0.0.1/homerelay_test.
 # Tests only ever touch a schema of their own in it (one per test run, dropped at the end).
@@ -40,8 +40,8 @@ def postgres_test_url(empty: bool = False) -> str:
     from alembic.script import ScriptDirectory
     from sqlalchemy import create_engine, make_url, text
 
-    from homerelay.server.db import normalize_url
-    from homerelay.server.migrate import alembic_config
+    from homerelay.server.storage.db import normalize_url
+    from homerelay.server.storage.migrate import alembic_config
 
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     engine = create_engine(normalize_url(base))
@@ -75,7 +75,7 @@ def pytest_sessionfinish(session):
         return
     from sqlalchemy import create_engine, text
 
-    from homerelay.server.db import normalize_url
+    from homerelay.server.storage.db import normalize_url
 
     engine = create_engine(normalize_url(base))
     try:

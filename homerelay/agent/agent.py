@@ -11,7 +11,7 @@ import time
 
 from homerelay import const
 from homerelay.agent.backoff import Backoff
-from homerelay.agent.client import RelayClient
+from homerelay.http_client import RelayClient
 from homerelay.agent.devices import HouseDevices
 from homerelay.agent.executor import Executor
 from homerelay.agent.memory import CommandMemory

@@ -21,7 +21,7 @@ SUBCOMMANDS = {
     "parse": "homerelay.cli.parse",
     "serve": "homerelay.cli.serve",
     "home": "homerelay.cli.home",
-    "token": "homerelay.cli.token",
+    "token": "homerelay.cli.tokens",
     "agent": "homerelay.cli.agent",
     "house": "homerelay.cli.house",
 }

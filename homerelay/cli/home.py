@@ -23,8 +23,8 @@ def configure(parser):
 def run(args):
     """Create a home and print its tokens, or list the homes."""
     from homerelay.paths import database_url
-    from homerelay.server.db import Database
-    from homerelay.server.homes import create_home, list_homes
+    from homerelay.server.storage.db import Database
+    from homerelay.server.services.homes import create_home, list_homes
 
     db = Database(database_url(database_option(args)))
     try:

@@ -32,7 +32,7 @@ def configure(parser):
 
 def run(args):
     """Run the subcommand."""
-    from homerelay.agent.client import RelayClient  # noqa: PLC0415 - keep `--help` light
+    from homerelay.http_client import RelayClient  # noqa: PLC0415 - keep `--help` light
     from homerelay.errors import RequestRejectedError  # noqa: PLC0415
 
     require_server(args)

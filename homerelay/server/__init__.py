@@ -10,12 +10,12 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from homerelay import __version__
 from homerelay.server import config as server_config
-from homerelay.server.auth import SignInThrottle
-from homerelay.server.body_limit import init_body_limit
-from homerelay.server.cors import init_cors
-from homerelay.server.http_errors import register_error_handlers, validation_error_response
-from homerelay.server.legacy import register_legacy
-from homerelay.server.limits import init_limits
+from homerelay.server.web.auth import SignInThrottle
+from homerelay.server.web.body_limit import init_body_limit
+from homerelay.server.web.cors import init_cors
+from homerelay.server.web.http_errors import register_error_handlers, validation_error_response
+from homerelay.server.web.legacy import register_legacy
+from homerelay.server.web.rate_limits import init_limits
 from homerelay.server.relay import Relay
 
 logger = logging.getLogger(__name__)
@@ -60,8 +60,8 @@ def create_app(test_config: dict | None = None) -> OpenAPI:
 
 
 def _register_surfaces(app: OpenAPI) -> None:
-    from homerelay.server.api import blueprint as api_v1
-    from homerelay.server.webapp import CONTENT_SECURITY_POLICY, blueprint as webapp
+    from homerelay.server.web.api import blueprint as api_v1
+    from homerelay.server.web.webapp import CONTENT_SECURITY_POLICY, blueprint as webapp
 
     app.register_api(api_v1)
     register_legacy(app)

@@ -46,26 +46,19 @@ def defaults() -> dict:
         # Bring the schema up to date when the app starts; `homerelay serve` does it once,
         # before its workers start, and turns this off for them.
         "MIGRATE_ON_START": True,
-        # Several server processes share the database (`serve --workers N`, N > 1): on a SQLite
-        # file they then join their events through sockets beside it and count limits in it.
-        "CROSS_PROCESS_EVENTS": False,
         "JSON_SORT_KEYS": False,
     }
 
 
 def limits_storage_uri(config) -> str:
-    """Where limits are counted: the configured URI, else the database when several processes
-    share it (always for PostgreSQL, a SQLite file with `CROSS_PROCESS_EVENTS`), else memory.
-
-    A single process counts fastest in its own memory; several must count in one place.
-    """
+    """Where limits are counted: the configured URI, else the database for PostgreSQL (which
+    several processes may share), else memory (SQLite: one process, which counts fastest alone)."""
     explicit = config.get("LIMITS_STORAGE_URI")
     if explicit:
         return explicit
     url = config["DATABASE_URL"]
-    shared_sqlite_file = config.get("CROSS_PROCESS_EVENTS") and url.startswith("sqlite:///") and ":memory:" not in url
-    if url.startswith(("postgresql", "postgres:")) or shared_sqlite_file:
-        from homerelay.server.sql_limits_storage import storage_uri_for
+    if url.startswith(("postgresql", "postgres:")):
+        from homerelay.server.storage.rate_limit_store import storage_uri_for
 
         return storage_uri_for(url)
     return "memory://"

@@ -8,13 +8,13 @@ from datetime import datetime
 
 from homerelay.const import SOURCE_AUTOMATION
 from homerelay.language import ParseResult, parse
-from homerelay.server.cooling import CoolingAutomation
-from homerelay.server.db import Database
-from homerelay.server.devices import DeviceStore
-from homerelay.server.events import EventHub
-from homerelay.server.bridges import start_bridge
-from homerelay.server.queue import CommandQueue, NewCommand
-from homerelay.server.readings import ReadingStore
+from homerelay.server.services.cooling import CoolingAutomation
+from homerelay.server.storage.db import Database, libpq_url
+from homerelay.server.services.devices import DeviceStore
+from homerelay.server.fanout.hub import EventHub
+from homerelay.server.fanout.postgres import PgEventBridge
+from homerelay.server.services.commands import CommandQueue, NewCommand
+from homerelay.server.services.readings import ReadingStore
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +28,17 @@ class Submission:
     created: bool
 
 
+def start_bridge(db: Database, hub: EventHub) -> PgEventBridge | None:
+    """Join the hub to the other server processes on the same PostgreSQL database by LISTEN/NOTIFY;
+    None on SQLite, where the server runs one process."""
+    if not db.is_postgresql:
+        return None
+    bridge = PgEventBridge(libpq_url(db.url), hub)
+    bridge.start()
+    hub.attach(bridge)
+    return bridge
+
+
 class Relay:
     """Storage, queue, readings, devices and cooling of the server, over one database."""
 
@@ -36,8 +47,8 @@ class Relay:
         if config.get("MIGRATE_ON_START", True):
             self.db.create_schema()
         self.hub = EventHub()
-        # Several processes sharing the database join their hubs (see `bridges.start_bridge`).
-        self.bridge = start_bridge(self.db, self.hub, config.get("CROSS_PROCESS_EVENTS", False))
+        # Several processes sharing a PostgreSQL database join their hubs (see `start_bridge`).
+        self.bridge = start_bridge(self.db, self.hub)
         self._closers: list = []
         self.queue = CommandQueue(self.db, self.hub, config["LEASE_SECONDS"], config["COMMAND_TTL_SECONDS"])
         self.readings = ReadingStore(self.db, self.hub, config["READING_STALE_SECONDS"], config["READING_RETENTION_DAYS"])

@@ -2,8 +2,9 @@
 
 Each waiting agent or open event stream is one greenlet parked on the EventHub, holding a
 socket but no database connection; a database connection is taken only for the instant of
-a transaction. One worker process per CPU core at most (`--workers`); several workers join
-their events by LISTEN/NOTIFY on PostgreSQL, by sockets beside the file on SQLite (`bridges`).
+a transaction, so one worker holds a thousand waiting agents. Several workers (`--workers`, one
+per CPU core at most) need PostgreSQL, where they share events by LISTEN/NOTIFY and limits in its
+tables; on SQLite the server runs one process.
 """
 
 from __future__ import annotations
@@ -25,6 +26,10 @@ logger = logging.getLogger(__name__)
 WORKER_CONNECTIONS = 4000
 # Sockets per process beyond the connections: database, log files, the listener.
 SPARE_FILES = 256
+SQLITE_ONE_PROCESS = (
+    "on SQLite the server runs one process (it holds 1,000 waiting agents); "
+    "use PostgreSQL (--db postgresql://...) for several processes"
+)
 
 
 class RelayServer(BaseApplication):
@@ -54,8 +59,8 @@ def serve(host: str, port: int, database_url: str, workers: int = 1) -> None:
     """Run the server until it is stopped (SIGINT/SIGTERM)."""
     if workers < 1:
         raise HomerelayError(f"--workers must be at least 1, not {workers}")
-    if workers > 1 and database_url.startswith("sqlite") and ":memory:" in database_url:
-        raise HomerelayError("an in-memory SQLite database cannot be shared by several workers; give a file")
+    if workers > 1 and database_url.startswith("sqlite"):
+        raise HomerelayError(SQLITE_ONE_PROCESS)
     from homerelay.server import config as server_config
 
     migrate_before_start(database_url)
@@ -64,8 +69,6 @@ def serve(host: str, port: int, database_url: str, workers: int = 1) -> None:
         **server_config.defaults(),
         "DATABASE_URL": database_url,
         "MIGRATE_ON_START": False,
-        # Workers pass events, wake-ups and limits to each other (see `bridges.start_bridge`).
-        "CROSS_PROCESS_EVENTS": workers > 1,
     }
     options = {
         "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
@@ -91,13 +94,13 @@ def serve(host: str, port: int, database_url: str, workers: int = 1) -> None:
 
 
 def close_worker_app(_arbiter, worker) -> None:
-    """gunicorn's worker_exit hook: stop the worker's bridge (removing its event socket) and pool."""
+    """gunicorn's worker_exit hook: stop the worker's LISTEN/NOTIFY bridge and close its pool."""
     relay = getattr(getattr(worker, "wsgi", None), "extensions", {}).get("homerelay")
     if relay is not None:
         try:
             relay.close()
         except Exception:
-            # The worker is leaving anyway; a socket left behind is removed by the next sender.
+            # The worker is leaving anyway; PostgreSQL drops its connections with the process.
             logger.exception("could not close the worker's relay cleanly")
 
 
@@ -112,9 +115,9 @@ def leave_interrupt_to_master(_worker) -> None:
 
 
 def migrate_before_start(database_url: str) -> None:
-    """Bring the schema up to date in a short-lived process (see `homerelay.server.migrate.main`)."""
+    """Bring the schema up to date in a short-lived process (see `homerelay.server.storage.migrate.main`)."""
     result = subprocess.run(
-        [sys.executable, "-m", "homerelay.server.migrate", database_url], capture_output=True, text=True
+        [sys.executable, "-m", "homerelay.server.storage.migrate", database_url], capture_output=True, text=True
     )
     if result.returncode != 0:
         last_line = (result.stderr.strip().splitlines() or ["the migration failed"])[-1]

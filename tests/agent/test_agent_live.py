@@ -7,7 +7,7 @@ import time
 import pytest
 
 from homerelay.agent.agent import memory_scope
-from homerelay.agent.client import RelayClient
+from homerelay.http_client import RelayClient
 from homerelay.agent.memory import CommandMemory
 from homerelay.agent.settings import AgentSettings
 from tests.polling import eventually

@@ -7,7 +7,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from homerelay.agent.client import RelayClient
+from homerelay.http_client import RelayClient
 
 
 class Recorder:

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from homerelay.server.webapp import CONTENT_SECURITY_POLICY
+from homerelay.server.web.webapp import CONTENT_SECURITY_POLICY
 
 
 @contextmanager
@@ -126,7 +126,7 @@ def test_nothing_outside_the_static_folder(client, path):
 
 def test_app_never_sets_markup_from_text():
     """Server text reaches the page through textContent only: no innerHTML anywhere in our code."""
-    from homerelay.server.webapp import STATIC_DIR
+    from homerelay.server.web.webapp import STATIC_DIR
 
     for script in (STATIC_DIR / "js").rglob("*.js"):
         source = script.read_text()

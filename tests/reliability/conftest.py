@@ -21,7 +21,7 @@ from homerelay.agent.agent import Agent
 from homerelay.agent.executor import Executor
 from homerelay.house import House
 from homerelay.server import create_app
-from homerelay.server.homes import create_home
+from homerelay.server.services.homes import create_home
 
 from tests import polling
 from tests.agent.harness import AgentThread, FixedSensor, fast_settings

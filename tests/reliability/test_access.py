@@ -11,7 +11,7 @@ import sys
 import pytest
 import requests
 
-from homerelay.server.homes import create_home
+from homerelay.server.services.homes import create_home
 
 from .conftest import AppSession, eventually, make_home
 

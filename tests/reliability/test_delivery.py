@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from homerelay.agent.client import RelayClient
+from homerelay.http_client import RelayClient
 from homerelay.errors import ServerUnavailableError
 
 from .conftest import FINISHED, AppSession, eventually

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from schemathesis import checks as st_checks
 from schemathesis.core.parameters import ParameterLocation
 
-from homerelay.server.homes import create_home
+from homerelay.server.services.homes import create_home
 
 # Every endpoint with a token of the role that may call it (so the body really gets looked at).
 V1 = [

@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 import requests
+from sqlalchemy import text
 
-from homerelay.server.db import Database
-from homerelay.server.homes import HomeTokens, create_home
+from homerelay.server.storage.db import Database
+from homerelay.server.services.homes import HomeTokens, create_home
 
 STARTUP_SECONDS = 30
 
@@ -46,13 +47,14 @@ class ServerProcess:
             self.process.wait()
 
 
-def start_server(database_url: str, log_dir: Path, **env: str) -> ServerProcess:
+def start_server(database_url: str, log_dir: Path, workers: int = 1, **env: str) -> ServerProcess:
     """Start `homerelay serve` on a free port (call `wait_until_up` before using it)."""
     port = free_port()
     log = log_dir / f"serve-{port}.log"
     with log.open("w") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "homerelay", "serve", "--host", "127.0.0.1", "--port", str(port), "--db", database_url],
+            [sys.executable, "-m", "homerelay", "serve", "--host", "127.0.0.1", "--port", str(port), "--db", database_url,
+             "--workers", str(workers)],
             stdout=output, stderr=subprocess.STDOUT, env={**os.environ, **env},
         )
     return ServerProcess(f"http://127.0.0.1:{port}", process, log)
@@ -73,10 +75,13 @@ def wait_until_up(server: ServerProcess) -> None:
     raise RuntimeError(f"homerelay serve did not answer within {STARTUP_SECONDS} s:\n{server.log.read_text()}")
 
 
-@pytest.fixture(scope="module")
-def two_servers(postgres_url, tmp_path_factory):
-    """Two server processes on one PostgreSQL database, limits on, behind one trusted proxy."""
+@pytest.fixture(scope="module", params=["two servers", "two workers"])
+def two_servers(request, postgres_url, tmp_path_factory):
+    """Two server processes on one PostgreSQL database, limits on, behind one trusted proxy: two
+    `homerelay serve`s (a URL each), or one `homerelay serve --workers 2` (its URL twice, each
+    request on whichever worker takes the new connection)."""
     log_dir = tmp_path_factory.mktemp("servers")
+    _forget_limits(postgres_url)
     env = {
         "HOMERELAY_LIMITS": "on",
         "HOMERELAY_RATE_LIMITS": "60 per minute",
@@ -84,7 +89,10 @@ def two_servers(postgres_url, tmp_path_factory):
         # Lets a test speak as a client address of its own through X-Forwarded-For.
         "HOMERELAY_TRUSTED_PROXIES": "1",
     }
-    servers = [start_server(postgres_url, log_dir, **env) for _ in range(2)]
+    if request.param == "two workers":
+        servers = [start_server(postgres_url, log_dir, workers=2, **env)]
+    else:
+        servers = [start_server(postgres_url, log_dir, **env) for _ in range(2)]
     try:
         for server in servers:
             wait_until_up(server)
@@ -92,11 +100,23 @@ def two_servers(postgres_url, tmp_path_factory):
         for server in servers:
             server.stop()
         raise
-    yield servers
+    yield servers * 2 if len(servers) == 1 else servers
     for server in servers:
         server.process.send_signal(signal.SIGINT)
     for server in servers:
         server.stop()
+
+
+def _forget_limits(database_url: str) -> None:
+    """Empty the shared limit counters, so the throttle tests start afresh with each pair of servers."""
+    db = Database(database_url)
+    try:
+        db.create_schema()
+        with db.writing() as connection:
+            connection.execute(text("DELETE FROM rate_limit_hits"))
+            connection.execute(text("DELETE FROM rate_limit_counters"))
+    finally:
+        db.dispose()
 
 
 @pytest.fixture

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from homerelay.server.db import Database
-from homerelay.server.events import EventHub
-from homerelay.server.bridges import start_bridge
-from homerelay.server.pg_notify import PIECE_CHARS
+from homerelay.server.storage.db import Database
+from homerelay.server.fanout.hub import EventHub
+from homerelay.server.fanout.postgres import PIECE_CHARS
+from homerelay.server.relay import start_bridge
 from tests.scaleout.wakeups import wake_across
 
 

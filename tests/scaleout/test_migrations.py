@@ -12,11 +12,11 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, text
 
 from homerelay.server import create_app
-from homerelay.server.db import Database, libpq_url, normalize_url
-from homerelay.server.homes import hash_token
-from homerelay.server.migrate import alembic_config, current_revision
-from homerelay.server.models import Base
-from homerelay.server import sql_limits_storage  # noqa: F401  (its tables are part of the schema)
+from homerelay.server.storage.db import Database, libpq_url, normalize_url
+from homerelay.server.services.homes import hash_token
+from homerelay.server.storage.migrate import alembic_config, current_revision
+from homerelay.server.storage.models import Base
+from homerelay.server.storage import rate_limit_store  # noqa: F401  (its tables are part of the schema)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()

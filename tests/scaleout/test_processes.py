@@ -1,4 +1,5 @@
-"""Two `homerelay serve` processes on one PostgreSQL: wake-ups, events, delivery and limits cross over."""
+"""Two server processes on one PostgreSQL (two `homerelay serve`s, or two workers of one): wake-ups, events,
+delivery and limits cross over."""
 
 from __future__ import annotations
 

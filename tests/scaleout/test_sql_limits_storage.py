@@ -10,8 +10,8 @@ from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
 
 from homerelay.server import config as server_config
-from homerelay.server.db import Database
-from homerelay.server.sql_limits_storage import SqlStorage, storage_uri_for
+from homerelay.server.storage.db import Database
+from homerelay.server.storage.rate_limit_store import SqlStorage, storage_uri_for
 
 
 @pytest.fixture

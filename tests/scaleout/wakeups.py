@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from homerelay.server.events import EventHub
+from homerelay.server.fanout.hub import EventHub
 
 
 def wake_across(waking: EventHub, waiting: EventHub, home_id: int, settle: float = 0.01) -> float:

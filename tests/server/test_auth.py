@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from homerelay.server import homes
-from homerelay.server.homes import create_home, list_tokens, revoke_token
+from homerelay.server.services import homes
+from homerelay.server.services.homes import create_home, list_tokens, revoke_token
 
 # (method, path, role that may call it, a valid body)
 V1_ENDPOINTS = [

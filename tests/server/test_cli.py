@@ -74,13 +74,17 @@ def test_serve_runs_gunicorn_and_answers(tmp_path):
     assert tokens["app_token"] not in output
 
 
-def test_serve_refuses_fewer_than_one_worker(tmp_path):
+@pytest.mark.parametrize(("workers", "why"), [
+    ("0", "--workers must be at least 1"),
+    ("2", "use PostgreSQL (--db postgresql://...) for several processes"),
+])
+def test_serve_refuses_a_worker_count_it_cannot_run(tmp_path, workers, why):
     result = subprocess.run(
-        [sys.executable, "-m", "homerelay", "serve", "--workers", "0", "--db", f"sqlite:///{tmp_path / 'x.db'}"],
+        [sys.executable, "-m", "homerelay", "serve", "--workers", workers, "--db", f"sqlite:///{tmp_path / 'x.db'}"],
         capture_output=True, text=True, timeout=30,
     )
     assert result.returncode == 2
-    assert result.stderr.strip().count("\n") == 0 and "--workers must be at least 1" in result.stderr
+    assert result.stderr.strip().count("\n") == 0 and why in result.stderr
     assert not (tmp_path / "x.db").exists()  # refused before touching the database
 
 
@@ -196,8 +200,8 @@ def test_token_create_issues_named_tokens_that_work(tmp_path, capsys):
     assert "anna's phone" in listing and "ben's phone" in listing
     assert issued["token"] not in listing and second not in listing
     # Each one signs in to the home.
-    from homerelay.server.db import Database
-    from homerelay.server.homes import identify
+    from homerelay.server.storage.db import Database
+    from homerelay.server.services.homes import identify
 
     database = Database(db)
     try:

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from homerelay.server.cooling import decide, foreseen_state
+from homerelay.server.services.cooling import decide, foreseen_state
 
 
 @pytest.mark.parametrize(

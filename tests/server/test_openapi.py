@@ -7,7 +7,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 
 from homerelay.server import create_app
-from homerelay.server.homes import create_home
+from homerelay.server.services.homes import create_home
 
 EXPECTED_OPERATIONS = {
     ("post", "/api/v1/commands"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from homerelay.server.homes import create_home
+from homerelay.server.services.homes import create_home
 
 
 def post(client, headers, text):

@@ -12,8 +12,8 @@ from limits import parse as parse_limit
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
-from homerelay.server.homes import Identity, identify
-from homerelay.server.http_errors import ApiError
+from homerelay.server.services.homes import Identity, identify
+from homerelay.server.web.http_errors import ApiError
 
 logger = logging.getLogger(__name__)
 

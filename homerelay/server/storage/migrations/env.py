@@ -5,9 +5,9 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
-from homerelay.server import sql_limits_storage  # noqa: F401  (its tables belong to the schema)
-from homerelay.server.db import normalize_url
-from homerelay.server.models import Base
+from homerelay.server.storage import rate_limit_store  # noqa: F401  (its tables belong to the schema)
+from homerelay.server.storage.db import normalize_url
+from homerelay.server.storage.models import Base
 from homerelay.paths import database_url
 
 target_metadata = Base.metadata

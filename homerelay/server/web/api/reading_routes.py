@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from homerelay.const import ROLE_AGENT, ROLE_APP
-from homerelay.server.api.blueprint import READINGS, blueprint, identity, relay, roles
-from homerelay.server.http_errors import ApiError
-from homerelay.server.models import utcnow
-from homerelay.server.schemas import HistoryQuery, LatestReadingOut, ReadingsIn, ReadingsOut, ReadingsStored
+from homerelay.server.web.api.blueprint import READINGS, blueprint, identity, relay, roles
+from homerelay.server.web.http_errors import ApiError
+from homerelay.server.storage.models import utcnow
+from homerelay.server.web.schemas import HistoryQuery, LatestReadingOut, ReadingsIn, ReadingsOut, ReadingsStored
 
 # A reading from the future beyond this much clock skew is refused.
 MAX_CLOCK_SKEW = timedelta(minutes=5)

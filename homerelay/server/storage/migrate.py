@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
-from homerelay.server.db import Database
+from homerelay.server.storage.db import Database
 
 logger = logging.getLogger(__name__)
 # Alembic narrates every plugin and step at INFO; `upgrade_schema` logs what happened in one line.
@@ -69,14 +69,14 @@ def current_revision(connection: Connection) -> str | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m homerelay.server.migrate DATABASE_URL`: upgrade that database and exit.
+    """`python -m homerelay.server.storage.migrate DATABASE_URL`: upgrade that database and exit.
 
     `homerelay serve` runs this in a short-lived process before its workers start, so that
     Alembic never loads into a worker that then holds a thousand long-polls.
     """
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1:
-        print("usage: python -m homerelay.server.migrate DATABASE_URL", file=sys.stderr)
+        print("usage: python -m homerelay.server.storage.migrate DATABASE_URL", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     db = Database(args[0])

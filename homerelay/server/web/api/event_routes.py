@@ -7,8 +7,8 @@ import json
 from flask import Response, current_app
 
 from homerelay.const import ROLE_APP
-from homerelay.server.api.blueprint import EVENTS, blueprint, identity, relay, roles
-from homerelay.server.schemas import EventsQuery
+from homerelay.server.web.api.blueprint import EVENTS, blueprint, identity, relay, roles
+from homerelay.server.web.schemas import EventsQuery
 
 # A comment line this often keeps proxies and phones from closing an idle stream.
 HEARTBEAT_SECONDS = 15.0

@@ -11,8 +11,8 @@ from sqlalchemy import BigInteger, Column, Float, Index, Integer, String, Table,
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from homerelay.server.db import Database
-from homerelay.server.models import Base
+from homerelay.server.storage.db import Database
+from homerelay.server.storage.models import Base
 
 logger = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ import queue
 import threading
 import uuid
 
-from homerelay.server.events import EventHub
+from homerelay.server.fanout.hub import EventHub
 
 logger = logging.getLogger(__name__)
 

@@ -8,10 +8,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select
 
 from homerelay.const import EVENT_READING
-from homerelay.server.db import Database
-from homerelay.server.events import EventHub
-from homerelay.server.models import Reading, utcnow
-from homerelay.server.serialize import reading_to_dict
+from homerelay.server.storage.db import Database
+from homerelay.server.fanout.hub import EventHub
+from homerelay.server.storage.models import Reading, utcnow
+from homerelay.server.storage.serialize import reading_to_dict
 
 logger = logging.getLogger(__name__)
 

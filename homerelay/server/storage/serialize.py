@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from homerelay.server.models import Command, DeviceState, Reading
+from homerelay.server.storage.models import Command, DeviceState, Reading
 
 
 def to_iso(moment: datetime | None) -> str | None:

@@ -19,13 +19,13 @@ from homerelay.const import (
     SOURCE_AUTOMATION,
 )
 from homerelay.house import label
-from homerelay.server.db import Database
-from homerelay.server.devices import DeviceStore
-from homerelay.server.events import EventHub
-from homerelay.server.models import CoolingRule, utcnow
-from homerelay.server.queue import CommandQueue, NewCommand
-from homerelay.server.readings import ReadingStore
-from homerelay.server.serialize import to_iso
+from homerelay.server.storage.db import Database
+from homerelay.server.services.devices import DeviceStore
+from homerelay.server.fanout.hub import EventHub
+from homerelay.server.storage.models import CoolingRule, utcnow
+from homerelay.server.services.commands import CommandQueue, NewCommand
+from homerelay.server.services.readings import ReadingStore
+from homerelay.server.storage.serialize import to_iso
 
 logger = logging.getLogger(__name__)
 

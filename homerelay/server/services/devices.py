@@ -9,10 +9,10 @@ from sqlalchemy import bindparam, delete, insert, select
 
 from homerelay.const import EVENT_DEVICES
 from homerelay.house import House
-from homerelay.server.db import Database
-from homerelay.server.events import EventHub
-from homerelay.server.models import DeviceState, HouseLayout, utcnow
-from homerelay.server.serialize import device_to_dict, to_iso
+from homerelay.server.storage.db import Database
+from homerelay.server.fanout.hub import EventHub
+from homerelay.server.storage.models import DeviceState, HouseLayout, utcnow
+from homerelay.server.storage.serialize import device_to_dict, to_iso
 
 # How many homes' parsed layouts one process keeps.
 HOUSE_CACHE_SIZE = 256

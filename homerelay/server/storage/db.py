@@ -76,7 +76,7 @@ class Database:
 
     def create_schema(self) -> None:
         """Bring the schema up to date (Alembic `upgrade head`; an unversioned database is stamped first)."""
-        from homerelay.server.migrate import upgrade_schema
+        from homerelay.server.storage.migrate import upgrade_schema
 
         upgrade_schema(self)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from homerelay.const import ROLE_AGENT, ROLE_APP
 from homerelay.errors import HouseError
 from homerelay.house import House
-from homerelay.server.api.blueprint import DEVICES, blueprint, identity, relay, roles
-from homerelay.server.http_errors import ApiError
-from homerelay.server.schemas import DevicesIn, DevicesOut, HouseIn, HouseOut
+from homerelay.server.web.api.blueprint import DEVICES, blueprint, identity, relay, roles
+from homerelay.server.web.http_errors import ApiError
+from homerelay.server.web.schemas import DevicesIn, DevicesOut, HouseIn, HouseOut
 
 
 @blueprint.put("/devices", tags=[DEVICES], responses={200: DevicesOut})

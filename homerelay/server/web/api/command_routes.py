@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import current_app, request
 
 from homerelay.const import ROLE_AGENT, ROLE_APP, SOURCE_APP
-from homerelay.server.api.blueprint import AGENT, COMMANDS, blueprint, identity, relay, roles
-from homerelay.server.http_errors import ApiError, error_response
-from homerelay.server.queue import CommandNotFoundError, IdempotencyConflictError
-from homerelay.server.schemas import (
+from homerelay.server.web.api.blueprint import AGENT, COMMANDS, blueprint, identity, relay, roles
+from homerelay.server.web.http_errors import ApiError, error_response
+from homerelay.server.services.commands import CommandNotFoundError, IdempotencyConflictError
+from homerelay.server.web.schemas import (
     AckIn,
     CommandIn,
     CommandList,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from homerelay.const import ROLE_APP
 from homerelay.errors import UnknownDeviceError
-from homerelay.server.api.blueprint import AUTOMATION, blueprint, identity, relay, roles
-from homerelay.server.cooling import CoolingSettings
-from homerelay.server.http_errors import ApiError
-from homerelay.server.schemas import CoolingIn, CoolingOut
+from homerelay.server.web.api.blueprint import AUTOMATION, blueprint, identity, relay, roles
+from homerelay.server.services.cooling import CoolingSettings
+from homerelay.server.web.http_errors import ApiError
+from homerelay.server.web.schemas import CoolingIn, CoolingOut
 
 
 @blueprint.get("/automations/cooling", tags=[AUTOMATION], responses={200: CoolingOut})

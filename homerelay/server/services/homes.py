@@ -12,8 +12,8 @@ from sqlalchemy import bindparam, func, select
 
 from homerelay.const import ROLE_AGENT, ROLE_APP, ROLES
 from homerelay.errors import HomerelayError
-from homerelay.server.db import Database
-from homerelay.server.models import Home, Token, utcnow
+from homerelay.server.storage.db import Database
+from homerelay.server.storage.models import Home, Token, utcnow
 
 TOKEN_BYTES = 32
 # Every request signs in: the lookup is prepared once.

@@ -20,10 +20,10 @@ from homerelay.const import (
     TEMPERATURE_MAX_C,
     TEMPERATURE_MIN_C,
 )
-from homerelay.server.api.blueprint import identity, relay
-from homerelay.server.auth import RoleMap
-from homerelay.server.http_errors import ApiError
-from homerelay.server.models import LegacyValue, utcnow
+from homerelay.server.web.api.blueprint import identity, relay
+from homerelay.server.web.auth import RoleMap
+from homerelay.server.web.http_errors import ApiError
+from homerelay.server.storage.models import LegacyValue, utcnow
 
 logger = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import Blueprint, send_from_directory
 
-STATIC_DIR = Path(__file__).resolve().parent.parent / "webapp" / "static"
+STATIC_DIR = Path(__file__).resolve().parents[2] / "webapp" / "static"
 
 # Sent by the server on every response. The web app needs nothing inline: scripts are ES
 # modules, styles are files, and uPlot sizes its elements through the CSSOM, which CSP allows.

@@ -19,10 +19,10 @@ from homerelay.const import (
     STATUS_PENDING,
 )
 from homerelay.errors import HomerelayError
-from homerelay.server.db import Database
-from homerelay.server.events import EventHub
-from homerelay.server.models import Command, utcnow
-from homerelay.server.serialize import command_to_dict, to_iso
+from homerelay.server.storage.db import Database
+from homerelay.server.fanout.hub import EventHub
+from homerelay.server.storage.models import Command, utcnow
+from homerelay.server.storage.serialize import command_to_dict, to_iso
 
 logger = logging.getLogger(__name__)
 

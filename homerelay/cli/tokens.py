@@ -28,8 +28,8 @@ def configure(parser):
 def run(args):
     """Create, list or revoke."""
     from homerelay.paths import database_url
-    from homerelay.server.db import Database
-    from homerelay.server.homes import find_home, issue_token, list_tokens, revoke_token
+    from homerelay.server.storage.db import Database
+    from homerelay.server.services.homes import find_home, issue_token, list_tokens, revoke_token
 
     as_json = json_option(args)
     db = Database(database_url(database_option(args)))

@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import current_app, g
 from flask_openapi3 import APIBlueprint, Tag
 
-from homerelay.server.auth import RoleMap
-from homerelay.server.homes import Identity
+from homerelay.server.web.auth import RoleMap
+from homerelay.server.services.homes import Identity
 from homerelay.server.relay import Relay
-from homerelay.server.schemas import ErrorOut
+from homerelay.server.web.schemas import ErrorOut
 
 # Answers any v1 operation may give besides its own.
 COMMON_RESPONSES = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 413: ErrorOut, 429: ErrorOut}

@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import Flask, request
 from flask_limiter import Limiter
 
-from homerelay.server.auth import token_from_request
+from homerelay.server.web.auth import token_from_request
 from homerelay.server.config import limits_storage_uri
-from homerelay.server.homes import hash_token
+from homerelay.server.services.homes import hash_token
 
 
 def _token_key() -> str:
