@@ -14,6 +14,7 @@ from homerelay.server.services.devices import DeviceStore
 from homerelay.server.fanout.hub import EventHub
 from homerelay.server.fanout.postgres import PgEventBridge
 from homerelay.server.services.commands import CommandQueue, NewCommand
+from homerelay.server.services.presence import AgentPresence
 from homerelay.server.services.readings import ReadingStore
 
 logger = logging.getLogger(__name__)
@@ -53,6 +54,7 @@ class Relay:
         self.queue = CommandQueue(self.db, self.hub, config["LEASE_SECONDS"], config["COMMAND_TTL_SECONDS"])
         self.readings = ReadingStore(self.db, self.hub, config["READING_STALE_SECONDS"], config["READING_RETENTION_DAYS"])
         self.devices = DeviceStore(self.db, self.hub)
+        self.presence = AgentPresence(self.db, self.hub)
         self.cooling = CoolingAutomation(
             self.db, self.hub, self.queue, self.devices, self.readings, config["COOLING_PAUSE_SECONDS"]
         )
@@ -82,6 +84,7 @@ class Relay:
 
     def close(self) -> None:
         """Stop the cross-process bridge and release the database."""
+        self.presence.close()
         if self.bridge is not None:
             self.bridge.stop()
         for closer in self._closers:

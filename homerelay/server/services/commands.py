@@ -6,6 +6,7 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Callable
 
 from sqlalchemy import and_, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -21,6 +22,7 @@ from homerelay.const import (
 from homerelay.errors import HomerelayError
 from homerelay.server.storage.db import Database
 from homerelay.server.fanout.hub import EventHub
+from homerelay.server.services.presence import instance_online
 from homerelay.server.storage.models import Command, utcnow
 from homerelay.server.storage.serialize import command_to_dict, to_iso
 
@@ -52,6 +54,7 @@ DELIVER = update(COMMANDS).where(BY_ID).values(
     delivered_at=bindparam("now"),
     lease_until=bindparam("lease_until"),
     attempts=COMMANDS.c.attempts + 1,
+    delivered_to=bindparam("instance"),
 )
 EXPIRE = update(COMMANDS).where(BY_ID).values(
     status=STATUS_EXPIRED, result=bindparam("result"), done_at=bindparam("now")
@@ -60,6 +63,9 @@ FINISH = update(COMMANDS).where(BY_ID).values(
     status=bindparam("status"), result=bindparam("result"), done_at=bindparam("now"), lease_until=None
 )
 EXPIRED_RESULT = "expired: not carried out in time"
+# A parked long-poll looks at its client's connection this often, so a killed agent's poll ends
+# (and claims nothing) within about this long.
+CONNECTION_CHECK_SECONDS = 1.0
 
 
 class CommandNotFoundError(HomerelayError, LookupError):
@@ -188,12 +194,20 @@ class CommandQueue:
             rows = session.scalars(select(Command).where(Command.home_id == home_id, wanted).order_by(Command.id))
             return [command_to_dict(row) for row in rows]
 
-    def next_for_agent(self, home_id: int, wait: float) -> dict | None:
-        """Long-poll: the next command to carry out, as soon as there is one, or None after `wait` s."""
+    def next_for_agent(
+        self, home_id: int, wait: float, instance: str | None = None, connected: Callable[[], bool] | None = None
+    ) -> dict | None:
+        """Long-poll: the next command to carry out, as soon as there is one, or None after `wait` s.
+
+        `instance` names the agent process asking: a command out on a lease to that same process,
+        or to one that is gone, is handed out again at once (its earlier delivery is over); None
+        keeps the plain lease. `connected()` is asked before a woken wait claims anything, and
+        every `CONNECTION_CHECK_SECONDS`: once it says False the poll ends with None.
+        """
         deadline = time.monotonic() + wait
         while True:
             version = self.hub.queue_version(home_id)
-            command, retry_at = self._claim_next(home_id)
+            command, retry_at = self._claim_next(home_id, instance)
             if command is not None:
                 return command
             remaining = deadline - time.monotonic()
@@ -202,9 +216,13 @@ class CommandQueue:
             if retry_at is not None:
                 # The head of the queue is out on a lease: look again when it runs out.
                 remaining = min(remaining, max((retry_at - utcnow()).total_seconds(), 0.01))
+            if connected is not None:
+                remaining = min(remaining, CONNECTION_CHECK_SECONDS)
             self.hub.wait_for_queue_change(home_id, version, remaining)
+            if connected is not None and not connected():
+                return None
 
-    def _claim_next(self, home_id: int) -> tuple[dict | None, datetime | None]:
+    def _claim_next(self, home_id: int, instance: str | None = None) -> tuple[dict | None, datetime | None]:
         """Deliver the head of the queue if it is free; else say when its lease ends."""
         now = utcnow()
         expired: list[dict] = []
@@ -219,17 +237,32 @@ class CommandQueue:
                         {**command_to_dict(command), "status": STATUS_EXPIRED, "result": EXPIRED_RESULT, "done_at": to_iso(now)}
                     )
                     continue
-                if command.status == STATUS_DELIVERED and command.lease_until and command.lease_until > now:
+                if (
+                    command.status == STATUS_DELIVERED and command.lease_until and command.lease_until > now
+                    and not self._delivery_over(connection, home_id, command.delivered_to, instance, now)
+                ):
                     # Order is kept: nothing behind it is delivered while it is out.
                     retry_at = command.lease_until
                     break
-                connection.execute(DELIVER, {"command_id": command.id, "now": now, "lease_until": now + self.lease})
+                connection.execute(
+                    DELIVER, {"command_id": command.id, "now": now, "lease_until": now + self.lease, "instance": instance}
+                )
                 claimed = {**command_to_dict(command), "status": STATUS_DELIVERED, "delivered_at": to_iso(now)}
                 break
         if expired:
             logger.info("expired %d command(s) of home %s", len(expired), home_id)
         self._announce(home_id, expired + ([claimed] if claimed else []), wake=False)
         return claimed, retry_at
+
+    @staticmethod
+    def _delivery_over(connection, home_id: int, holder: str | None, instance: str | None, now: datetime) -> bool:
+        """Whether a command out on a lease may be handed to `instance` now: it asks again itself
+        (so it lost the command or its ack), or the process that has it is gone."""
+        if instance is None:
+            return False
+        if holder is None or holder == instance:
+            return True
+        return not instance_online(connection, home_id, holder, now)
 
     def ack(self, home_id: int, command_id: int, status: str, result: str | None) -> dict:
         """Record that the agent carried a command out (or failed to); repeating it changes nothing."""

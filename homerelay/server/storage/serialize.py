@@ -38,3 +38,15 @@ def reading_to_dict(reading: Reading) -> dict:
 def device_to_dict(state: DeviceState) -> dict:
     """A device state as the API returns it."""
     return {"room": state.room, "device": state.device, "kind": state.kind, "state": state.state}
+
+
+def presence_to_dict(presence) -> dict:
+    """The agent's presence as `GET /api/v1/agent` and the `agent` event give it."""
+    return {
+        "online": presence.online,
+        "since": to_iso(presence.since),
+        "last_seen": to_iso(presence.last_seen),
+        "simulated": presence.simulated,
+        "version": presence.version,
+        "instances": presence.instances,
+    }

@@ -296,3 +296,14 @@ class EventsQuery(BaseModel):
     """The token, for EventSource which cannot set headers."""
 
     token: str | None = None
+
+
+class AgentOut(BaseModel):
+    """Whether the home's agent is connected (`GET /api/v1/agent` and the `agent` event)."""
+
+    online: bool = Field(description="a long-poll of the agent is open, or it was heard from within the last wait + 15 s")
+    since: datetime = Field(description="when `online` last changed (the home's creation, if never)")
+    last_seen: datetime | None = Field(description="the agent's last request; null if it never came")
+    simulated: bool | None = Field(description="the (last) agent runs on simulated pins; null if unknown")
+    version: str | None = Field(description="the (last) agent's homerelay version; null if unknown")
+    instances: int = Field(description="agent processes connected with this home's token; more than 1 is a mistake")

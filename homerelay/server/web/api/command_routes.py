@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import current_app, request
 
 from homerelay.const import ROLE_AGENT, ROLE_APP, SOURCE_APP
+from homerelay.server.web.api.agent_routes import wait_for_command
 from homerelay.server.web.api.blueprint import AGENT, COMMANDS, blueprint, identity, relay, roles
 from homerelay.server.web.http_errors import ApiError, error_response
 from homerelay.server.services.commands import CommandNotFoundError, IdempotencyConflictError
@@ -72,7 +73,7 @@ def ack_command(path: CommandPath, body: AckIn):
 def next_command(query: NextQuery):
     """Long-poll: the next command as soon as there is one; 204 after `wait` seconds without one."""
     wait = min(query.wait, current_app.config["MAX_WAIT_SECONDS"])
-    command = relay().queue.next_for_agent(identity().home_id, wait)
+    command = wait_for_command(identity().home_id, wait)
     if command is None:
         return "", 204, {"X-Homerelay-Max-Wait": str(current_app.config["MAX_WAIT_SECONDS"])}
     return command
