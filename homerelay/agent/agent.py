@@ -5,11 +5,13 @@ from __future__ import annotations
 import enum
 import hashlib
 import logging
+import secrets
 import signal
 import threading
 import time
 
-from homerelay import const
+from homerelay import __version__, const
+from homerelay.agent_header import AgentIdentity
 from homerelay.agent.backoff import Backoff
 from homerelay.http_client import RelayClient
 from homerelay.agent.devices import HouseDevices
@@ -60,6 +62,8 @@ class Agent:
         self._pin_factory = pin_factory
         self._sensor = sensor
         self.state = AgentState.CONNECTING
+        # Names this process to the server with every request: two processes on one token show up.
+        self.instance = secrets.token_hex(8)
         self.stop_event = threading.Event()
         self.online = threading.Event()
         self.devices: HouseDevices | None = None
@@ -97,6 +101,9 @@ class Agent:
         sensor = None
         try:
             self._open_house()
+            identity = AgentIdentity(self.instance, __version__, self._simulated).header()
+            for each in (client, readings_client, state_client):
+                each.identify_as(identity)
             self.reporter = StateReporter(self.devices, state_client, self.stop_event)
             self.reporter.start()
             sensor = self._sensor or self._open_sensor()

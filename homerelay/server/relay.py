@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from homerelay.const import SOURCE_AUTOMATION
+from homerelay.const import INTENT_STATUS, SOURCE_AUTOMATION
 from homerelay.language import ParseResult, parse
 from homerelay.server.services.cooling import CoolingAutomation
 from homerelay.server.storage.db import Database, libpq_url
@@ -14,7 +14,9 @@ from homerelay.server.services.devices import DeviceStore
 from homerelay.server.fanout.hub import EventHub
 from homerelay.server.fanout.postgres import PgEventBridge
 from homerelay.server.services.commands import CommandQueue, NewCommand
+from homerelay.server.services.confirmations import ConfirmationNeeded, confirmation_needed, foreseen_states
 from homerelay.server.services.presence import AgentPresence
+from homerelay.server.services.questions import answer
 from homerelay.server.services.readings import ReadingStore
 
 logger = logging.getLogger(__name__)
@@ -27,6 +29,10 @@ class Submission:
     parsed: ParseResult
     command: dict | None
     created: bool
+    # Not queued: it waits for a person's yes (see `services.confirmations`).
+    confirmation: ConfirmationNeeded | None = None
+    # Not queued: a question, answered from the readings and the device states.
+    answer: str | None = None
 
 
 def start_bridge(db: Database, hub: EventHub) -> PgEventBridge | None:
@@ -59,11 +65,27 @@ class Relay:
             self.db, self.hub, self.queue, self.devices, self.readings, config["COOLING_PAUSE_SECONDS"]
         )
 
-    def submit_text(self, home_id: int, text: str, source: str, idempotency_key: str | None = None) -> Submission:
-        """Parse a sentence against the home's house and queue it if it was understood."""
-        parsed = parse(text, self.devices.house(home_id))
+    def submit_text(
+        self, home_id: int, text: str, source: str, idempotency_key: str | None = None,
+        confirmed: bool = True, answer_questions: bool = False,
+    ) -> Submission:
+        """Parse a sentence against the home's house and queue it if it was understood.
+
+        Unless `confirmed`, a command that needs a person's yes is not queued (`confirmation`
+        says why); with `answer_questions`, a question is answered and not queued. The original
+        endpoints use neither: they queue what they are sent, as the original server did.
+        """
+        house = self.devices.house(home_id)
+        parsed = parse(text, house)
         if not parsed.ok:
             return Submission(parsed, None, False)
+        if answer_questions and parsed.intent == INTENT_STATUS:
+            reply = answer(parsed, self.readings.latest(home_id), self.devices.states(home_id)["devices"], house)
+            return Submission(parsed, None, False, answer=reply)
+        if not confirmed:
+            needed = confirmation_needed(parsed, house, self.foreseen_states(home_id))
+            if needed is not None:
+                return Submission(parsed, None, False, confirmation=needed)
         actions = [action.to_dict() for action in parsed.actions]
         command, created = self.queue.submit(
             home_id, NewCommand(text, source, parsed.intent, actions, idempotency_key)
@@ -71,6 +93,21 @@ class Relay:
         if created and source != SOURCE_AUTOMATION:
             self.cooling.note_user_command(home_id, parsed.intent, actions)
         return Submission(parsed, command, created)
+
+    def foreseen_states(self, home_id: int) -> dict[tuple[str, str], str]:
+        """Every device's state as reported, changed by the commands still queued."""
+        reported = self.devices.states(home_id)
+        done_after = datetime.fromisoformat(reported["updated_at"]) if reported["updated_at"] else None
+        unfinished = self.queue.unfinished(home_id, done_after=done_after)
+        return foreseen_states(reported["devices"], unfinished, self.devices.house(home_id))
+
+    def report_devices(self, home_id: int, devices: list[dict]) -> dict:
+        """Store the agent's device states; if the cooling rule's device changed, tell the rule's listeners too."""
+        before = self.cooling.device_state(home_id)
+        snapshot = self.devices.replace_states(home_id, devices)
+        if self.cooling.device_state(home_id) != before:
+            self.cooling.announce(home_id)
+        return snapshot
 
     def add_readings(self, home_id: int, readings: list[tuple[float, float, datetime]]) -> list[dict]:
         """Store readings and let the cooling rule look at the newest."""

@@ -78,7 +78,7 @@ def test_tokens_never_appear_in_the_server_or_agent_logs(server_process, databas
         )
     try:
         with AppSession(base, app) as session:
-            command_id = session.post("/api/v1/commands", json={"text": "open the garage door"}).json()["id"]
+            command_id = session.post("/api/v1/commands", json={"confirm": True, "text": "open the garage door"}).json()["id"]
             eventually(lambda: session.command(command_id)["status"] == "done", timeout=30)
             eventually(lambda: session.get("/api/v1/readings/latest").json()["at"], timeout=10)
     finally:

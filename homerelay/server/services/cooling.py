@@ -34,7 +34,11 @@ logger = logging.getLogger(__name__)
 RULE_BY_HOME = select(
     CoolingRule.enabled, CoolingRule.threshold, CoolingRule.hysteresis,
     CoolingRule.room, CoolingRule.device, CoolingRule.paused_until,
+    CoolingRule.pause_minutes, CoolingRule.paused_because,
 ).where(CoolingRule.home_id == bindparam("home_id"))
+# Why the rule holds off after a person's own command.
+BECAUSE_SWITCHED = "you switched the {device} by hand"
+BECAUSE_ALL_OFF = "you turned everything off"
 
 @dataclass(frozen=True)
 class CoolingSettings:
@@ -45,6 +49,8 @@ class CoolingSettings:
     hysteresis: float = 0.5
     room: str = "living_room"
     device: str = "fan"
+    # How long a hand switch of the device pauses the rule: 0 never pauses; None: the server's setting.
+    pause_minutes: int | None = None
 
 
 def decide(temperature: float, threshold: float, hysteresis: float, device_is_on: bool) -> str | None:
@@ -100,34 +106,61 @@ class CoolingAutomation:
         row = self.db.read_row(RULE_BY_HOME, {"home_id": home_id})
         if row is None:
             return CoolingSettings(), None, False
-        settings = CoolingSettings(row.enabled, row.threshold, row.hysteresis, row.room, row.device)
+        settings = CoolingSettings(row.enabled, row.threshold, row.hysteresis, row.room, row.device, row.pause_minutes)
         return settings, row.paused_until, True
 
+    def pause_for(self, settings: CoolingSettings) -> timedelta:
+        """How long a hand switch pauses this rule."""
+        return self.pause if settings.pause_minutes is None else timedelta(minutes=settings.pause_minutes)
+
     def rule(self, home_id: int) -> dict:
-        """The rule as the API returns it, with whether it now holds its device on."""
+        """The rule as the API returns it: its settings, whether it now holds its device on, and its pause.
+
+        The device's state is read from the device store now, the same one the devices list
+        shows, so the rule never says off while the devices say on.
+        """
+        row = self.db.read_row(RULE_BY_HOME, {"home_id": home_id})
         settings, paused_until, _ = self.settings(home_id)
         paused = paused_until is not None and paused_until > utcnow()
-        device_on = self._reported_state(home_id, settings)[0] == ACTION_ON
+        state = self._reported_state(home_id, settings)[0]
         return {
             **asdict(settings),
-            "active": settings.enabled and not paused and device_on,
+            "pause_minutes": int(self.pause_for(settings).total_seconds() // 60),
+            "active": settings.enabled and not paused and state == ACTION_ON,
+            "device_state": state,
             "paused_until": to_iso(paused_until) if paused else None,
+            "paused_because": row.paused_because if paused and row is not None else None,
         }
 
     def update(self, home_id: int, settings: CoolingSettings) -> dict:
-        """Save new settings, tell listeners, and apply them to the latest reading."""
+        """Save new settings (which ends a pause), tell listeners, and apply them to the latest reading."""
         with self.db.transaction() as session:
             row = session.get(CoolingRule, home_id)
             if row is None:
                 row = CoolingRule(home_id=home_id)
                 session.add(row)
-            elif (row.room, row.device) != (settings.room, settings.device):
-                row.paused_until = None
+            # A person who saves the rule wants it to act now, whatever they switched before.
+            row.paused_until, row.paused_because = None, None
             row.enabled, row.threshold, row.hysteresis = settings.enabled, settings.threshold, settings.hysteresis
             row.room, row.device = settings.room, settings.device
+            row.pause_minutes = settings.pause_minutes
             row.updated_at = utcnow()
         self.evaluate(home_id)
         return self.announce(home_id)
+
+    def resume(self, home_id: int) -> dict:
+        """End a pause now and apply the rule to the latest reading; returns the rule."""
+        with self.db.transaction() as session:
+            row = session.get(CoolingRule, home_id)
+            if row is not None:
+                row.paused_until, row.paused_because = None, None
+        self.evaluate(home_id)
+        return self.announce(home_id)
+
+    def device_state(self, home_id: int) -> str | None:
+        """The rule's device as last reported (to tell listeners when a report changes it)."""
+        settings, _, _ = self.settings(home_id)
+        return self._reported_state(home_id, settings)[0]
 
     def set_threshold(self, home_id: int, threshold: float) -> dict:
         """Change only the threshold (the original API's `set_threshold`)."""
@@ -143,18 +176,21 @@ class CoolingAutomation:
     def note_user_command(self, home_id: int, intent: str | None, actions: list[dict]) -> None:
         """A person switched the rule's device: leave it alone for the pause time."""
         settings, _, saved = self.settings(home_id)
-        touches = intent in (INTENT_ALL_OFF, INTENT_TERMINATE) or any(
-            a["room"] == settings.room and a["device"] == settings.device for a in actions
-        )
-        if not touches:
+        everything = intent in (INTENT_ALL_OFF, INTENT_TERMINATE)
+        touches = everything or any(a["room"] == settings.room and a["device"] == settings.device for a in actions)
+        pause = self.pause_for(settings)
+        if not touches or pause <= timedelta(0):
             return
-        until = utcnow() + self.pause
+        until = utcnow() + pause
         with self.db.transaction() as session:
             row = session.get(CoolingRule, home_id)
             if row is None:
                 row = CoolingRule(home_id=home_id, **asdict(settings))
                 session.add(row)
             row.paused_until = until
+            row.paused_because = (
+                BECAUSE_ALL_OFF if everything else BECAUSE_SWITCHED.format(device=label(settings.room, settings.device))
+            )
         logger.info("cooling of home %s paused until %s by a user command", home_id, until)
         self.announce(home_id)
 

@@ -14,6 +14,7 @@ from pydantic import (
     Field,
     RootModel,
     StrictBool,
+    StrictInt,
     field_validator,
 )
 
@@ -57,6 +58,8 @@ def _json_number_only(value):
 # A number in a JSON body, as the document says: never `true` or `"25"`.
 Number = Annotated[float, BeforeValidator(_json_number_only)]
 MAX_BATCH_READINGS = 1000
+# A hand switch pauses the cooling rule for at most a day.
+MAX_PAUSE_MINUTES = 1440
 MAX_HISTORY = 5000
 
 
@@ -100,6 +103,8 @@ class CommandIn(Strict):
         json_schema_extra={"pattern": NOT_BLANK_PATTERN},
     )
 
+    confirm: StrictBool = Field(False, description="the person said yes to what needs it (a garage door, an oven, terminate)")
+
     @field_validator("text")
     @classmethod
     def _not_blank(cls, value: str) -> str:
@@ -129,6 +134,35 @@ class CommandOut(BaseModel):
     created_at: datetime
     delivered_at: datetime | None
     done_at: datetime | None
+
+
+class QuestionAction(BaseModel):
+    """What a question asks about: a device (`room`, `device`) or a reading (`device` "temperature", no room)."""
+
+    room: str | None
+    device: str
+    action: Literal["status"]
+
+
+class AnswerOut(BaseModel):
+    """A question's answer: nothing was queued or sent to the agent."""
+
+    intent: Literal["status"]
+    text: str
+    actions: list[QuestionAction]
+    answer: str = Field(description="e.g. 'It is 24.0 °C and 55 % humidity.'")
+
+
+class CommandOrAnswer(RootModel[CommandOut | AnswerOut]):
+    """200: the command queued before under the same Idempotency-Key, or a question's answer."""
+
+
+class ConfirmationRequired(BaseModel):
+    """409: the command needs a yes; send it again with `"confirm": true`. Nothing was queued."""
+
+    error: Literal["confirmation_required"]
+    detail: str = Field(description="e.g. 'This will open the garage door.'")
+    actions: list[ActionOut] = Field(description="the actions that need the yes (empty for terminate)")
 
 
 class CommandList(BaseModel):
@@ -259,14 +293,21 @@ class CoolingIn(Strict):
     hysteresis: Number = Field(0.5, ge=0, le=10, allow_inf_nan=False)
     room: Name = Field("living_room", min_length=1, max_length=64)
     device: Name = Field("fan", min_length=1, max_length=64)
+    pause_minutes: StrictInt | None = Field(
+        None, ge=0, le=MAX_PAUSE_MINUTES,
+        description="how long a hand switch of the device pauses the rule; 0: never; left out: unchanged",
+    )
 
 
 class CoolingOut(CoolingIn):
-    """The rule, whether it now holds its device on, and until when a person paused it."""
+    """The rule, whether it now holds its device on, and until when (and why) a person paused it."""
 
     model_config = ConfigDict(extra="ignore")
+    pause_minutes: int
     active: bool
+    device_state: Literal["on", "off"] | None = Field(description="the device as the devices list shows it now")
     paused_until: datetime | None
+    paused_because: str | None = Field(description="e.g. 'you switched the living room fan by hand'")
 
 
 # The house loader checks the details; the document names the three top-level fields it accepts.

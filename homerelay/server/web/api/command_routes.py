@@ -14,7 +14,9 @@ from homerelay.server.web.schemas import (
     CommandIn,
     CommandList,
     CommandListQuery,
+    CommandOrAnswer,
     CommandOut,
+    ConfirmationRequired,
     CommandPath,
     ErrorOut,
     NextQuery,
@@ -22,19 +24,36 @@ from homerelay.server.web.schemas import (
 )
 
 IDEMPOTENCY_KEY_MAX = 200
+CONFIRMATION_REQUIRED = "confirmation_required"
+# `?confirm=true` says yes as `"confirm": true` in the body does.
+CONFIRM_WORDS = ("true", "1", "yes")
 
 
-@blueprint.post("/commands", tags=[COMMANDS], responses={201: CommandOut, 200: CommandOut, 422: NotUnderstood})
+@blueprint.post(
+    "/commands", tags=[COMMANDS],
+    responses={201: CommandOut, 200: CommandOrAnswer, 409: ConfirmationRequired, 422: NotUnderstood},
+)
 @roles.require(ROLE_APP)
 def submit_command(body: CommandIn):
-    """Parse a sentence against the house and queue it; 422 with suggestions when not understood."""
+    """Parse a sentence against the house and queue it; 422 with suggestions when not understood;
+    409 when it needs a yes (`"confirm": true` or `?confirm=true` gives it); a question is answered (200), not queued."""
     key = request.headers.get("Idempotency-Key")
     if key is not None and not 1 <= len(key) <= IDEMPOTENCY_KEY_MAX:
         raise ApiError(400, f"Idempotency-Key must have 1 to {IDEMPOTENCY_KEY_MAX} characters")
+    confirmed = body.confirm or request.args.get("confirm", "").lower() in CONFIRM_WORDS
     try:
-        submission = relay().submit_text(identity().home_id, body.text, SOURCE_APP, key)
+        submission = relay().submit_text(
+            identity().home_id, body.text, SOURCE_APP, key, confirmed=confirmed, answer_questions=True
+        )
     except IdempotencyConflictError as error:
         raise ApiError(422, str(error), "idempotency_conflict") from error
+    if submission.answer is not None:
+        parsed = submission.parsed
+        actions = [action.to_dict() for action in parsed.actions]
+        return {"intent": parsed.intent, "text": body.text, "actions": actions, "answer": submission.answer}, 200
+    if submission.confirmation is not None:
+        needed = submission.confirmation
+        return error_response(409, needed.detail, CONFIRMATION_REQUIRED, actions=list(needed.actions))
     if submission.command is None:
         parsed = submission.parsed
         return error_response(422, parsed.error, "not_understood", suggestions=list(parsed.suggestions))

@@ -21,7 +21,7 @@ def put_devices(body: DevicesIn):
         if key in seen:
             raise ApiError(400, f"devices: {device['room']} {device['device']} is listed twice")
         seen.add(key)
-    return relay().devices.replace_states(identity().home_id, devices)
+    return relay().report_devices(identity().home_id, devices)
 
 
 @blueprint.get("/devices", tags=[DEVICES], responses={200: DevicesOut})

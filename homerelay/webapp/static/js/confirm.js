@@ -1,0 +1,61 @@
+// The confirmation dialog: asks before a command that the server will only run with a yes
+// (a garage door, an oven, "turn on everything", terminate). One accessible <dialog>.
+
+import { byId, clear, deviceLabel, h } from "./dom.js";
+
+/** Thrown (and caught by the callers) when the person answers Cancel: nothing was sent. */
+export class Declined extends Error {
+  constructor() {
+    super("Cancelled: nothing was sent.");
+    this.name = "Declined";
+  }
+}
+
+const VERBS = {
+  servo: { on: "Open", off: "Close" },
+  default: { on: "Turn on", off: "Turn off" },
+};
+
+function verb(action, kindOf) {
+  const words = VERBS[kindOf(action.room, action.device)] || VERBS.default;
+  return words[action.action] || "Switch";
+}
+
+/**
+ * The question for a 409 `confirmation_required`: `{title, accept, items}`. One action: "Open the
+ * garage door?" / "Open". Several: "Turn on 10 devices?" and each of them listed. Terminate:
+ * "Stop the Pi agent?". `kindOf(room, device)` gives a device's kind (a servo opens and closes).
+ */
+export function question(body, text, kindOf = () => "") {
+  const actions = Array.isArray(body.actions) ? body.actions.filter((a) => a && a.device) : [];
+  if (body.intent === "terminate" || (!actions.length && /\bterminate\b/i.test(text))) {
+    return { title: "Stop the Pi agent?", accept: "Stop the agent", items: [] };
+  }
+  if (!actions.length) return { title: `Send “${text}”?`, accept: "Send", items: [] };
+  const line = (a) => `${verb(a, kindOf)} the ${deviceLabel(a.room, a.device)}`;
+  if (actions.length === 1) {
+    const word = verb(actions[0], kindOf);
+    return { title: `${line(actions[0])}?`, accept: word, items: [] };
+  }
+  const words = new Set(actions.map((a) => verb(a, kindOf)));
+  const word = words.size === 1 ? [...words][0] : "Switch";
+  return { title: `${word} ${actions.length} devices?`, accept: word, items: actions.map(line) };
+}
+
+/** Ask; resolve true when the person accepts, false on Cancel or Escape. */
+export function ask({ title, body, items = [], accept }) {
+  const dialog = byId("confirm-dialog");
+  byId("confirm-title").textContent = title;
+  byId("confirm-body").textContent = body || "";
+  byId("confirm-body").hidden = !body;
+  const list = clear(byId("confirm-items"));
+  for (const item of items) list.append(h("li", { text: item }));
+  list.hidden = items.length === 0;
+  byId("confirm-accept").textContent = accept;
+  dialog.returnValue = "";
+  return new Promise((resolve) => {
+    dialog.addEventListener("close", () => resolve(dialog.returnValue === "accept"), { once: true });
+    dialog.showModal();
+    byId("confirm-cancel").focus(); // a door or an oven: the safe answer is the default one
+  });
+}
