@@ -85,14 +85,18 @@ function paintStatus() {
     return;
   }
   const name = ruleName();
+  // The device's state comes from the same store as the Devices screen, so the two agree.
+  const device = devicesScreen.find(rule.room, rule.device);
+  const state = device ? device.state : null;
   const parts = [];
   if (!rule.enabled) parts.push("Cooling is off.");
   else if (pausedUntil()) parts.push(`Cooling is paused; it leaves the ${name} as it is.`);
-  else if (rule.active === true) {
+  else if (state === "on" && rule.active !== false) {
     parts.push(`Cooling is holding the ${name} on.`);
     status.classList.add("is-active");
-  } else if (rule.active === false) parts.push(`Cooling is on; the ${name} is off for now.`);
-  else parts.push(`Cooling drives the ${name}.`);
+  } else if (state === "on") parts.push(`Cooling is on; the ${name} is on.`);
+  else if (state === "off") parts.push(`Cooling is on; the ${name} is off for now.`);
+  else parts.push(`Cooling is on; it drives the ${name}.`);
   if (rule.enabled && typeof rule.threshold === "number") {
     const hysteresis = typeof rule.hysteresis === "number" ? rule.hysteresis : 0;
     // No-break spaces keep each number with its unit on a narrow screen.
@@ -289,6 +293,7 @@ export function setUp() {
   devicesScreen.watch((devices) => {
     if (!dirty) fillRooms(rule ? rule.room : "", rule ? rule.device : "");
     followDevice(devices);
+    paintStatus();
     paintNow();
   });
   readings.watch(paintNow);

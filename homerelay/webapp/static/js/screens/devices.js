@@ -196,9 +196,10 @@ function build() {
         h(
           "label",
           { className: "device-row" },
-          h("span", { className: "device-text" }, h("span", { className: "device-name", text: displayName(device.device) }), note),
+          h("span", { className: "device-name", text: displayName(device.device) }),
           stateText,
           input,
+          note,
         ),
       );
       rows.set(keyOf(device.room, device.device), { input, stateText, note, row });
