@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import os
 
-from homerelay.const import DEFAULT_LEASE_SECONDS, ENV_LIMITS, ENV_MAX_WAIT, MAX_LONG_POLL_SECONDS
+from homerelay.const import (
+    DEFAULT_LEASE_SECONDS,
+    ENV_LIMITS,
+    ENV_MAX_WAIT,
+    MAX_LONG_POLL_SECONDS,
+    PRESENCE_GRACE_SECONDS,
+)
 from homerelay.errors import HomerelayError
 from homerelay.paths import database_url
 
@@ -34,6 +40,10 @@ def defaults() -> dict:
         "READING_RETENTION_DAYS": _env_float("HOMERELAY_RETENTION_DAYS", 30.0),
         # A person's own switch of the cooled device holds the rule off this long.
         "COOLING_PAUSE_SECONDS": _env_float("HOMERELAY_COOLING_PAUSE", 900.0),
+        # An agent not heard from this long after its last request (or long-poll) is offline.
+        "PRESENCE_GRACE_SECONDS": _env_float("HOMERELAY_PRESENCE_GRACE", PRESENCE_GRACE_SECONDS),
+        # How often each process looks for agents whose time ran out, to announce them offline.
+        "PRESENCE_SWEEP_SECONDS": 2.0,
         "LIMITS_ENABLED": os.environ.get(ENV_LIMITS, "on").lower() not in ("off", "0", "false", "no"),
         "RATE_LIMITS": os.environ.get("HOMERELAY_RATE_LIMITS", "50 per second;2000 per minute"),
         "SIGNIN_FAILURE_LIMIT": os.environ.get("HOMERELAY_SIGNIN_LIMIT", "10 per minute"),

@@ -60,7 +60,9 @@ class Relay:
         self.queue = CommandQueue(self.db, self.hub, config["LEASE_SECONDS"], config["COMMAND_TTL_SECONDS"])
         self.readings = ReadingStore(self.db, self.hub, config["READING_STALE_SECONDS"], config["READING_RETENTION_DAYS"])
         self.devices = DeviceStore(self.db, self.hub)
-        self.presence = AgentPresence(self.db, self.hub)
+        self.presence = AgentPresence(
+            self.db, self.hub, config["PRESENCE_GRACE_SECONDS"], config["PRESENCE_SWEEP_SECONDS"]
+        )
         self.cooling = CoolingAutomation(
             self.db, self.hub, self.queue, self.devices, self.readings, config["COOLING_PAUSE_SECONDS"]
         )

@@ -136,7 +136,7 @@ def app_for_paths(tmp_path_factory):
 # Refusals of schema-valid requests that no schema can foresee, by operation: (status, detail pattern).
 SEMANTIC_REFUSALS = {
     ("POST", "/api/v1/commands"): [(422, r"")],                                   # the language
-    ("PUT", "/api/v1/automations/cooling"): [(400, r"^room/device: ")],           # not in the house
+    ("PUT", "/api/v1/automations/cooling"): [(400, r"^The cooling rule")],        # not in the house, or not for cooling
     ("PUT", "/api/v1/devices"): [(400, r"is listed twice$")],
     ("PUT", "/api/v1/house"): [(400, r"")],                                       # the house loader
     ("POST", "/api/v1/readings"): [(400, r"is in the future")],                   # clock skew

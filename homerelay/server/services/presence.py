@@ -31,7 +31,6 @@ from homerelay.server.storage.serialize import presence_to_dict
 
 logger = logging.getLogger(__name__)
 
-GRACE = timedelta(seconds=PRESENCE_GRACE_SECONDS)
 # How often a process looks for agents whose time ran out (and announces them offline).
 SWEEP_SECONDS = 2.0
 # Requests other than the long-poll refresh an instance's presence at most this often per process.
@@ -107,9 +106,12 @@ def _alive(row, now: datetime) -> bool:
 class AgentPresence:
     """Records each agent process's requests and long-polls, and announces the home's presence when it changes."""
 
-    def __init__(self, db: Database, hub: EventHub) -> None:
+    def __init__(self, db: Database, hub: EventHub, grace_seconds: float = PRESENCE_GRACE_SECONDS,
+                 sweep_seconds: float = SWEEP_SECONDS) -> None:
         self.db = db
         self.hub = hub
+        self.grace = timedelta(seconds=grace_seconds)
+        self.sweep_seconds = sweep_seconds
         self._touched: dict[tuple[int, str], float] = {}
         self._stop = threading.Event()
         self._sweeper: threading.Thread | None = None
@@ -122,7 +124,7 @@ class AgentPresence:
         now = utcnow()
         poll = OpenPoll(home_id, who, secrets.token_hex(8), time.monotonic())
         was = self.db.read_row(ONE_INSTANCE, {"home_id": home_id, "instance": who.instance})
-        values = {"last_seen": now, "expires_at": now + timedelta(seconds=wait) + GRACE,
+        values = {"last_seen": now, "expires_at": now + timedelta(seconds=wait) + self.grace,
                   "poll_id": poll.poll_id, "disconnected": False}
         self._upsert(home_id, who, values)
         self._touched[(home_id, who.instance)] = time.monotonic()
@@ -141,7 +143,7 @@ class AgentPresence:
             # answered sooner than the agent's idle cycle): that pause is not silence.
             elapsed = time.monotonic() - poll.started
             pause = 0.0 if delivered else max(0.0, AGENT_IDLE_POLL_SECONDS - elapsed)
-            expires_at = now + GRACE + timedelta(seconds=pause)
+            expires_at = now + self.grace + timedelta(seconds=pause)
         with self.db.writing(durable=False) as connection:
             closed = connection.execute(CLOSE_POLL, {
                 "b_home_id": poll.home_id, "b_instance": poll.who.instance, "b_poll_id": poll.poll_id,
@@ -162,7 +164,7 @@ class AgentPresence:
         self._touched[key] = moment
         now = utcnow()
         was = self.db.read_row(ONE_INSTANCE, {"home_id": home_id, "instance": who.instance})
-        later = now + GRACE
+        later = now + self.grace
         # Never shorten the time an open long-poll holds the process online.
         expires_at = case((INSTANCES.c.expires_at > later, INSTANCES.c.expires_at), else_=later)
         self._upsert(home_id, who, {"last_seen": now, "expires_at": later, "disconnected": False},
@@ -236,7 +238,7 @@ class AgentPresence:
         """Stop the sweeper."""
         self._stop.set()
         if self._sweeper is not None:
-            self._sweeper.join(SWEEP_SECONDS + 3)
+            self._sweeper.join(self.sweep_seconds + 3)
 
     def _ensure_sweeper(self) -> None:
         if self._sweeper is not None or self._stop.is_set():
@@ -248,7 +250,7 @@ class AgentPresence:
 
     def _sweep_forever(self) -> None:
         sweeps = 0
-        while not self._stop.wait(SWEEP_SECONDS):
+        while not self._stop.wait(self.sweep_seconds):
             try:
                 self.sweep()
                 sweeps += 1

@@ -8,6 +8,8 @@ from flask import Flask, Response, jsonify
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
+from homerelay.server.web.validation_sentences import sentence
+
 logger = logging.getLogger(__name__)
 
 # Short machine-readable codes for the HTTP statuses we answer with.
@@ -48,11 +50,8 @@ def error_response(status: int, detail: str, code: str | None = None, headers: d
 
 
 def describe_validation_error(error: ValidationError) -> str:
-    """One human sentence for the first problem pydantic found."""
-    first = error.errors()[0]
-    where = ".".join(str(part) for part in first.get("loc", ()) if part != "__root__")
-    message = first.get("msg", "invalid value")
-    return f"{where}: {message}" if where else message
+    """One human sentence for the first problem pydantic found (see `validation_sentences`)."""
+    return sentence(error.errors()[0])
 
 
 def validation_error_response(error: ValidationError) -> Response:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import current_app, request
 
 from homerelay.const import ROLE_AGENT, ROLE_APP, SOURCE_APP
@@ -9,6 +11,7 @@ from homerelay.server.web.api.agent_routes import wait_for_command
 from homerelay.server.web.api.blueprint import AGENT, COMMANDS, blueprint, identity, relay, roles
 from homerelay.server.web.http_errors import ApiError, error_response
 from homerelay.server.services.commands import CommandNotFoundError, IdempotencyConflictError
+from homerelay.server.storage.serialize import to_iso
 from homerelay.server.web.schemas import (
     AckIn,
     CommandIn,
@@ -25,6 +28,8 @@ from homerelay.server.web.schemas import (
 
 IDEMPOTENCY_KEY_MAX = 200
 CONFIRMATION_REQUIRED = "confirmation_required"
+# When a command still waiting will expire instead of being carried out (`homerelay send` says it).
+EXPIRES_HEADER = "X-Homerelay-Expires-At"
 # `?confirm=true` says yes as `"confirm": true` in the body does.
 CONFIRM_WORDS = ("true", "1", "yes")
 
@@ -57,7 +62,7 @@ def submit_command(body: CommandIn):
     if submission.command is None:
         parsed = submission.parsed
         return error_response(422, parsed.error, "not_understood", suggestions=list(parsed.suggestions))
-    return submission.command, 201 if submission.created else 200
+    return submission.command, 201 if submission.created else 200, {EXPIRES_HEADER: _expires_at(submission.command)}
 
 
 @blueprint.get("/commands", tags=[COMMANDS], responses={200: CommandList})
@@ -96,3 +101,8 @@ def next_command(query: NextQuery):
     if command is None:
         return "", 204, {"X-Homerelay-Max-Wait": str(current_app.config["MAX_WAIT_SECONDS"])}
     return command
+
+
+def _expires_at(command: dict) -> str:
+    created = datetime.fromisoformat(command["created_at"].replace("Z", "+00:00"))
+    return to_iso(created + relay().queue.ttl)
