@@ -146,8 +146,9 @@ def test_saving_a_threshold(signed_in, server, screenshots):
 
     # Switched off by hand: the rule leaves the fan alone for a while, and says until when.
     assert server.api("POST", "/commands", json={"text": "turn off the bedroom fan"}).status_code == 201
-    expect(signed_in.locator("#cooling-status")).to_contain_text("Paused until")
-    expect(signed_in.locator("#cooling-status")).to_contain_text("switched by hand")
+    expect(signed_in.locator("#cooling-status")).to_contain_text("Cooling is paused")
+    expect(signed_in.locator("#cooling-pause")).to_contain_text("Paused until")
+    expect(signed_in.locator("#cooling-pause")).to_contain_text("switched the bedroom fan by hand")
     snap(signed_in, screenshots / "automation.png")
 
 

@@ -29,7 +29,7 @@ function verb(action, kindOf) {
 export function question(body, text, kindOf = () => "") {
   const actions = Array.isArray(body.actions) ? body.actions.filter((a) => a && a.device) : [];
   if (body.intent === "terminate" || (!actions.length && /\bterminate\b/i.test(text))) {
-    return { title: "Stop the Pi agent?", accept: "Stop the agent", items: [] };
+    return { title: "Stop the Pi agent?", accept: "Stop", items: [] };
   }
   if (!actions.length) return { title: `Send “${text}”?`, accept: "Send", items: [] };
   const line = (a) => `${verb(a, kindOf)} the ${deviceLabel(a.room, a.device)}`;
@@ -37,16 +37,20 @@ export function question(body, text, kindOf = () => "") {
     const word = verb(actions[0], kindOf);
     return { title: `${line(actions[0])}?`, accept: word, items: [] };
   }
-  const words = new Set(actions.map((a) => verb(a, kindOf)));
-  const word = words.size === 1 ? [...words][0] : "Switch";
-  return { title: `${word} ${actions.length} devices?`, accept: word, items: actions.map(line) };
+  // "Turn on 10 devices?" even when one of them is a door that opens: each line says its own verb.
+  const kinds = new Set(actions.map((a) => a.action));
+  const word = kinds.size === 1 ? VERBS.default[[...kinds][0]] || "Switch" : "Switch";
+  // The server's one long sentence reads better as a list: one line per device.
+  return { title: `${word} ${actions.length} devices?`, accept: word, items: actions.map(line), body: "This will:" };
 }
 
 /** Ask; resolve true when the person accepts, false on Cancel or Escape. */
 export function ask({ title, body, items = [], accept }) {
   const dialog = byId("confirm-dialog");
   byId("confirm-title").textContent = title;
-  byId("confirm-body").textContent = body || "";
+  // `homerelay agent …` in the server's sentence is a command to type: shown as code, still as text.
+  const paragraph = clear(byId("confirm-body"));
+  String(body || "").split("`").forEach((part, index) => paragraph.append(index % 2 ? h("code", { text: part }) : part));
   byId("confirm-body").hidden = !body;
   const list = clear(byId("confirm-items"));
   for (const item of items) list.append(h("li", { text: item }));

@@ -36,7 +36,9 @@ function choices() {
     if (!byRoom.has(room)) byRoom.set(room, new Set());
     byRoom.get(room).add(device);
   };
-  for (const device of devicesScreen.current()) add(device.room, device.device);
+  for (const device of devicesScreen.current()) {
+    if (devicesScreen.coolable(device.room, device.device)) add(device.room, device.device);
+  }
   if (rule) add(rule.room, rule.device);
   return byRoom;
 }

@@ -75,7 +75,7 @@ export async function send(text) {
     } catch (error) {
       if (!(error instanceof api.ApiError && error.status === 409 && error.code === "confirmation_required")) throw error;
       const asked = confirm.question(error.body, text, kindOf);
-      if (!(await confirm.ask({ ...asked, body: error.detail }))) throw new confirm.Declined();
+      if (!(await confirm.ask({ body: error.detail, ...asked }))) throw new confirm.Declined();
       answer = await api.post("/commands", { text, confirm: true });
     }
     upsert(answer);

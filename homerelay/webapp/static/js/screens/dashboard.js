@@ -3,7 +3,7 @@
 
 import * as api from "../api.js";
 import { HistoryChart } from "../chart.js";
-import { byId, clockTime, deviceLabel, displayName, parseTime, say, timeAgo } from "../dom.js";
+import { byId, clockTime, deviceLabel, parseTime, say, timeAgo } from "../dom.js";
 import { onPeriods, switches } from "../periods.js";
 import * as readings from "../readings.js";
 import * as automation from "./automation.js";
@@ -49,14 +49,10 @@ function paintMarks() {
   const threshold = rule.enabled && typeof rule.threshold === "number" ? rule.threshold : null;
   chart.setMarks(threshold, periods);
   byId("chart").dataset.periods = String(periods.length);
-  const name = displayName(deviceLabel(rule.room, rule.device));
-  byId("chart-key-threshold").textContent = threshold === null ? "Cooling is off" : `Cooling threshold, ${threshold}\u00a0°C`;
-  byId("chart-key-on").textContent = `${name} on`;
+  byId("chart-key-threshold").textContent =
+    threshold === null ? "Cooling is off: no threshold" : `Dashed line: cooling threshold, ${threshold}\u00a0°C`;
+  byId("chart-key-on").textContent = `Shaded: ${deviceLabel(rule.room, rule.device)} on`;
   key.hidden = false;
-  byId("chart").setAttribute(
-    "aria-label",
-    `Temperature and humidity history. ${threshold === null ? "" : `Dashed line: the cooling threshold, ${threshold} °C. `}Shaded: when the ${deviceLabel(rule.room, rule.device)} was on.`,
-  );
 }
 
 function takeSwitch(command) {

@@ -48,6 +48,13 @@ export function kindOf(room, name) {
   return (device && device.kind) || "";
 }
 
+/** Whether the cooling rule may drive a device: a relay that needs no yes (as the server checks). */
+export function coolable(room, name) {
+  const spec = layout.find((d) => d.room === room && d.device === name);
+  if (!spec) return true; // no layout yet: offer it, and let the server say
+  return spec.kind === "relay" && !spec.confirm;
+}
+
 /** Be told when the list of devices changes. */
 export function watch(callback) {
   listeners.add(callback);
@@ -100,7 +107,9 @@ export function update(data) {
 /** Take the house layout (`GET /house`): it gives the order of rooms and devices. */
 export function setLayout(house) {
   const list = Array.isArray(house && house.devices) ? house.devices : [];
-  layout = list.map((d) => ({ room: d.room, device: d.name ?? d.device, kind: d.kind })).filter((d) => d.room && d.device);
+  layout = list
+    .map((d) => ({ room: d.room, device: d.name ?? d.device, kind: d.kind, confirm: d.confirm === true }))
+    .filter((d) => d.room && d.device);
   merge();
   render();
   for (const callback of listeners) callback(devices);
