@@ -268,7 +268,8 @@ ROLE_OF = {
     "submit_command": "app", "list_commands": "app", "get_command": "both", "ack_command": "agent",
     "next_command": "agent", "put_devices": "agent", "get_devices": "both", "put_house": "agent",
     "get_house": "both", "events": "app", "add_readings": "agent", "latest_reading": "app",
-    "reading_history": "app", "get_cooling": "app", "put_cooling": "app",
+    "reading_history": "app", "get_cooling": "app", "put_cooling": "app", "resume_cooling": "app",
+    "agent_presence": "app",
     # the original endpoints (their get_devices is both; v1's is app only: see V1_ROLE_OF)
     "set_command": "app", "set_data": "agent", "get_data": "both", "set_threshold": "app",
     "get_threshold": "both", "set_devices": "agent", "set_inf": "both",
@@ -331,4 +332,4 @@ def test_every_route_refuses_the_wrong_role(routes_app):
         response = _call(client, method, path, other)
         assert response.status_code == 403, (endpoint, method, path)
         checked += 1
-    assert checked == 21  # 13 in v1, 4 original endpoints at the root and under /t/<token>/
+    assert checked == 23  # 15 in v1, 4 original endpoints at the root and under /t/<token>/

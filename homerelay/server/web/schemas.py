@@ -14,7 +14,6 @@ from pydantic import (
     Field,
     RootModel,
     StrictBool,
-    StrictInt,
     field_validator,
 )
 
@@ -57,6 +56,14 @@ def _json_number_only(value):
 
 # A number in a JSON body, as the document says: never `true` or `"25"`.
 Number = Annotated[float, BeforeValidator(_json_number_only)]
+
+
+def _json_whole_number_only(value):
+    """A JSON number that is whole (90 or 90.0, as JSON Schema's integer allows), never true or "90"."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError("expected a whole number")
+    return value
+
 MAX_BATCH_READINGS = 1000
 # A hand switch pauses the cooling rule for at most a day.
 MAX_PAUSE_MINUTES = 1440
@@ -293,8 +300,10 @@ class CoolingIn(Strict):
     hysteresis: Number = Field(0.5, ge=0, le=10, allow_inf_nan=False)
     room: Name = Field("living_room", min_length=1, max_length=64)
     device: Name = Field("fan", min_length=1, max_length=64)
-    pause_minutes: StrictInt | None = Field(
-        None, ge=0, le=MAX_PAUSE_MINUTES,
+    # The bounds go on the number itself (before the validator: pydantic then documents them as
+    # minimum and maximum), so that the document's anyOf branch carries them.
+    pause_minutes: Annotated[int, Field(ge=0, le=MAX_PAUSE_MINUTES), BeforeValidator(_json_whole_number_only)] | None = Field(
+        None,
         description="how long a hand switch of the device pauses the rule; 0: never; left out: unchanged",
     )
 

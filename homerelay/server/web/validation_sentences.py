@@ -72,8 +72,8 @@ def sentence(error: dict) -> str:
         bound = next(iter(ctx.values()), None)
         side = "at least" if kind.startswith("greater") else "at most"
         return f"{label} must be {side} {number(bound)}." if isinstance(bound, (int, float)) else f"{label} is out of range."
-    if kind in NUMBER_ERRORS or message == "expected a number":
-        whole = field in WHOLE_NUMBER_FIELDS or kind.startswith("int")
+    if kind in NUMBER_ERRORS or message in ("expected a number", "expected a whole number"):
+        whole = field in WHOLE_NUMBER_FIELDS or kind.startswith("int") or "whole" in message
         return f"{label} must be {'a whole number' if whole else 'a number'}."
     if kind == "string_too_short":
         return "The command text is empty." if field == "text" else f"{label} must not be empty."
