@@ -129,6 +129,7 @@ def test_saving_a_threshold(signed_in, server, screenshots):
     server.api("POST", "/readings", token=server.agent_token, json={"temperature": 31.0, "humidity": 40, "at": at})
     open_screen(signed_in, "Automation")
     expect(signed_in.get_by_role("combobox", name="Room")).to_have_value("living_room")
+    signed_in.get_by_role("switch", name="Cooling").check()  # another test may have left it off
     threshold = signed_in.get_by_label("Threshold")
     threshold.fill("30.5")
     signed_in.get_by_label("Hysteresis").fill("1")
