@@ -12,6 +12,7 @@ from homerelay import __version__
 from homerelay.server import config as server_config
 from homerelay.server.web.auth import SignInThrottle
 from homerelay.server.web.body_limit import init_body_limit
+from homerelay.server.web.connection_caps import init_connection_caps
 from homerelay.server.web.cors import init_cors
 from homerelay.server.web.http_errors import register_error_handlers, validation_error_response
 from homerelay.server.web.legacy import register_legacy
@@ -53,6 +54,7 @@ def create_app(test_config: dict | None = None) -> OpenAPI:
 
     register_error_handlers(app)
     init_body_limit(app)
+    init_connection_caps(app)
     init_limits(app)
     init_cors(app)
     _register_surfaces(app)

@@ -43,6 +43,9 @@ def defaults() -> dict:
         "TRUSTED_PROXIES": int(_env_float("HOMERELAY_TRUSTED_PROXIES", 0)),
         "CORS_ORIGINS": os.environ.get("HOMERELAY_CORS_ORIGINS", ""),  # closed unless web origins are named
         "MAX_CONTENT_LENGTH": 64 * 1024,
+        # Open at once per token and process: a phone needs one stream, an agent one long-poll.
+        "MAX_EVENT_STREAMS_PER_TOKEN": 20,
+        "MAX_LONG_POLLS_PER_TOKEN": 4,
         # Bring the schema up to date when the app starts; `homerelay serve` does it once,
         # before its workers start, and turns this off for them.
         "MIGRATE_ON_START": True,

@@ -6,6 +6,7 @@ from flask import current_app, request
 
 from homerelay.const import ROLE_AGENT, ROLE_APP, SOURCE_APP
 from homerelay.server.web.api.blueprint import AGENT, COMMANDS, blueprint, identity, relay, roles
+from homerelay.server.web.connection_caps import LONG_POLLS, open_connections
 from homerelay.server.web.http_errors import ApiError, error_response
 from homerelay.server.services.commands import CommandNotFoundError, IdempotencyConflictError
 from homerelay.server.web.schemas import (
@@ -72,7 +73,15 @@ def ack_command(path: CommandPath, body: AckIn):
 def next_command(query: NextQuery):
     """Long-poll: the next command as soon as there is one; 204 after `wait` seconds without one."""
     wait = min(query.wait, current_app.config["MAX_WAIT_SECONDS"])
-    command = relay().queue.next_for_agent(identity().home_id, wait)
+    long_polls = open_connections(LONG_POLLS)
+    token_id = identity().token_id
+    if wait > 0:
+        long_polls.acquire(token_id)
+    try:
+        command = relay().queue.next_for_agent(identity().home_id, wait)
+    finally:
+        if wait > 0:
+            long_polls.release(token_id)
     if command is None:
         return "", 204, {"X-Homerelay-Max-Wait": str(current_app.config["MAX_WAIT_SECONDS"])}
     return command

@@ -8,6 +8,7 @@ from flask import Response, current_app
 
 from homerelay.const import ROLE_APP
 from homerelay.server.web.api.blueprint import EVENTS, blueprint, identity, relay, roles
+from homerelay.server.web.connection_caps import EVENT_STREAMS, open_connections
 from homerelay.server.web.schemas import EventsQuery
 
 # A comment line this often keeps proxies and phones from closing an idle stream.
@@ -20,13 +21,16 @@ RECONNECT_MS = 2000
 @roles.require(ROLE_APP, allow_query_token=True)
 def events(query: EventsQuery):
     """Server-Sent Events named `command`, `reading`, `devices`, `automation`."""
+    streams = open_connections(EVENT_STREAMS)
+    token_id = identity().token_id
+    streams.acquire(token_id)
     subscription = relay().hub.subscribe(identity().home_id)
     heartbeat = current_app.config.get("SSE_HEARTBEAT_SECONDS", HEARTBEAT_SECONDS)
 
     def stream():
         try:
             yield f"retry: {RECONNECT_MS}\n: connected\n\n"
-            while True:
+            while not subscription.fell_behind:
                 event = subscription.get(timeout=heartbeat)
                 if event is None:
                     yield ": keep-alive\n\n"
@@ -35,5 +39,12 @@ def events(query: EventsQuery):
         finally:
             subscription.close()
 
+    def closed() -> None:
+        # Runs when the server closes the response, also if the stream never started.
+        subscription.close()
+        streams.release(token_id)
+
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-    return Response(stream(), mimetype="text/event-stream", headers=headers)
+    response = Response(stream(), mimetype="text/event-stream", headers=headers)
+    response.call_on_close(closed)
+    return response
