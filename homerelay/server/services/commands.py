@@ -6,6 +6,7 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Callable
 
 from sqlalchemy import and_, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -60,6 +61,12 @@ FINISH = update(COMMANDS).where(BY_ID).values(
     status=bindparam("status"), result=bindparam("result"), done_at=bindparam("now"), lease_until=None
 )
 EXPIRED_RESULT = "expired: not carried out in time"
+# A waiting long-poll asks at least this often whether its caller may still receive commands.
+WAITER_RECHECK_SECONDS = 15.0
+
+
+class WaiterRefusedError(HomerelayError, PermissionError):
+    """A waiting long-poll's caller lost the right to receive commands (its token was revoked)."""
 
 
 class CommandNotFoundError(HomerelayError, LookupError):
@@ -188,21 +195,36 @@ class CommandQueue:
             rows = session.scalars(select(Command).where(Command.home_id == home_id, wanted).order_by(Command.id))
             return [command_to_dict(row) for row in rows]
 
-    def next_for_agent(self, home_id: int, wait: float) -> dict | None:
-        """Long-poll: the next command to carry out, as soon as there is one, or None after `wait` s."""
+    def next_for_agent(
+        self, home_id: int, wait: float, still_allowed: Callable[[], bool] | None = None,
+        recheck_seconds: float = WAITER_RECHECK_SECONDS,
+    ) -> dict | None:
+        """Long-poll: the next command to carry out, as soon as there is one, or None after `wait` s.
+
+        `still_allowed` is asked whenever the wait wakes, and at least every `recheck_seconds`;
+        once it says no, `WaiterRefusedError` is raised before anything is claimed.
+        """
         deadline = time.monotonic() + wait
         while True:
             version = self.hub.queue_version(home_id)
             command, retry_at = self._claim_next(home_id)
             if command is not None:
                 return command
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return None
-            if retry_at is not None:
-                # The head of the queue is out on a lease: look again when it runs out.
-                remaining = min(remaining, max((retry_at - utcnow()).total_seconds(), 0.01))
-            self.hub.wait_for_queue_change(home_id, version, remaining)
+            while True:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return None
+                step = remaining
+                if retry_at is not None:
+                    # The head of the queue is out on a lease: look again when it runs out.
+                    step = min(step, max((retry_at - utcnow()).total_seconds(), 0.01))
+                if still_allowed is not None:
+                    step = min(step, recheck_seconds)
+                changed = self.hub.wait_for_queue_change(home_id, version, step)
+                if still_allowed is not None and not still_allowed():
+                    raise WaiterRefusedError("the waiter may no longer receive commands")
+                if changed or retry_at is not None or step >= remaining:
+                    break  # look at the queue again (the last look at the deadline, too)
 
     def _claim_next(self, home_id: int) -> tuple[dict | None, datetime | None]:
         """Deliver the head of the queue if it is free; else say when its lease ends."""

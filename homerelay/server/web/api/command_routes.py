@@ -8,7 +8,13 @@ from homerelay.const import ROLE_AGENT, ROLE_APP, SOURCE_APP
 from homerelay.server.web.api.blueprint import AGENT, COMMANDS, blueprint, identity, relay, roles
 from homerelay.server.web.connection_caps import LONG_POLLS, open_connections
 from homerelay.server.web.http_errors import ApiError, error_response
-from homerelay.server.services.commands import CommandNotFoundError, IdempotencyConflictError
+from homerelay.server.services.commands import (
+    WAITER_RECHECK_SECONDS,
+    CommandNotFoundError,
+    IdempotencyConflictError,
+    WaiterRefusedError,
+)
+from homerelay.server.services.homes import token_is_active
 from homerelay.server.web.schemas import (
     AckIn,
     CommandIn,
@@ -78,7 +84,12 @@ def next_command(query: NextQuery):
     if wait > 0:
         long_polls.acquire(token_id)
     try:
-        command = relay().queue.next_for_agent(identity().home_id, wait)
+        command = relay().queue.next_for_agent(
+            identity().home_id, wait, still_allowed=lambda: token_is_active(relay().db, token_id),
+            recheck_seconds=current_app.config.get("SSE_HEARTBEAT_SECONDS", WAITER_RECHECK_SECONDS),
+        )
+    except WaiterRefusedError as error:
+        raise ApiError(401, "this token was revoked while it waited", headers={"WWW-Authenticate": "Bearer"}) from error
     finally:
         if wait > 0:
             long_polls.release(token_id)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import time
 
 from flask import Response, current_app
 
 from homerelay.const import ROLE_APP
+from homerelay.server.services.homes import token_is_active
 from homerelay.server.web.api.blueprint import EVENTS, blueprint, identity, relay, roles
 from homerelay.server.web.connection_caps import EVENT_STREAMS, open_connections
 from homerelay.server.web.schemas import EventsQuery
@@ -27,11 +29,19 @@ def events(query: EventsQuery):
     subscription = relay().hub.subscribe(identity().home_id)
     heartbeat = current_app.config.get("SSE_HEARTBEAT_SECONDS", HEARTBEAT_SECONDS)
 
+    db = relay().db
+
     def stream():
         try:
             yield f"retry: {RECONNECT_MS}\n: connected\n\n"
+            checked = time.monotonic()
             while not subscription.fell_behind:
                 event = subscription.get(timeout=heartbeat)
+                if time.monotonic() - checked >= heartbeat:
+                    # A revoked token's stream ends within a heartbeat, busy or idle, in every process.
+                    if not token_is_active(db, token_id):
+                        return
+                    checked = time.monotonic()
                 if event is None:
                     yield ": keep-alive\n\n"
                     continue
