@@ -13,7 +13,8 @@ from homerelay.server.storage.db import Database, libpq_url
 from homerelay.server.services.devices import DeviceStore
 from homerelay.server.fanout.hub import EventHub
 from homerelay.server.fanout.postgres import PgEventBridge
-from homerelay.server.services.commands import CommandQueue, NewCommand
+from homerelay.server.services.commands import CommandLimits, CommandQueue, NewCommand
+from homerelay.server.services.quotas import ReadingAllowance
 from homerelay.server.services.readings import ReadingStore
 
 logger = logging.getLogger(__name__)
@@ -50,8 +51,14 @@ class Relay:
         # Several processes sharing a PostgreSQL database join their hubs (see `start_bridge`).
         self.bridge = start_bridge(self.db, self.hub)
         self._closers: list = []
-        self.queue = CommandQueue(self.db, self.hub, config["LEASE_SECONDS"], config["COMMAND_TTL_SECONDS"])
-        self.readings = ReadingStore(self.db, self.hub, config["READING_STALE_SECONDS"], config["READING_RETENTION_DAYS"])
+        self.queue = CommandQueue(
+            self.db, self.hub, config["LEASE_SECONDS"], config["COMMAND_TTL_SECONDS"],
+            CommandLimits(config["MAX_UNFINISHED_COMMANDS"], config["COMMAND_HISTORY_DAYS"], config["COMMAND_HISTORY_MAX"]),
+        )
+        allowance = ReadingAllowance(config["READING_BURST"], config["READING_RATE_PER_SECOND"])
+        self.readings = ReadingStore(
+            self.db, self.hub, config["READING_STALE_SECONDS"], config["READING_RETENTION_DAYS"], allowance
+        )
         self.devices = DeviceStore(self.db, self.hub)
         self.cooling = CoolingAutomation(
             self.db, self.hub, self.queue, self.devices, self.readings, config["COOLING_PAUSE_SECONDS"]

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable
 
-from sqlalchemy import and_, bindparam, insert, or_, select, update
+from sqlalchemy import Text, and_, bindparam, cast, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from homerelay.const import (
     EVENT_COMMAND,
+    INTENT_ALL_OFF,
+    INTENT_TERMINATE,
     STATUS_DELIVERED,
     STATUS_DONE,
     STATUS_EXPIRED,
@@ -22,6 +25,7 @@ from homerelay.const import (
 from homerelay.errors import HomerelayError
 from homerelay.server.storage.db import Database
 from homerelay.server.fanout.hub import EventHub
+from homerelay.server.services.quotas import QuotaExceededError
 from homerelay.server.storage.models import Command, utcnow
 from homerelay.server.storage.serialize import command_to_dict, to_iso
 
@@ -61,6 +65,28 @@ FINISH = update(COMMANDS).where(BY_ID).values(
     status=bindparam("status"), result=bindparam("result"), done_at=bindparam("now"), lease_until=None
 )
 EXPIRED_RESULT = "expired: not carried out in time"
+# Refused submissions to a full queue may try again this much later.
+QUEUE_FULL_RETRY_SECONDS = 5
+UNFINISHED_COUNT = select(func.count()).select_from(
+    select(COMMANDS.c.id)
+    .where(COMMANDS.c.home_id == bindparam("home_id"), COMMANDS.c.status.in_(UNFINISHED))
+    .limit(bindparam("cap"))
+    .subquery()
+)
+# The history is pruned every this many submissions (per process), by age and per home by count.
+PRUNE_EVERY = 200
+PRUNE_OLD_COMMANDS = delete(COMMANDS).where(
+    COMMANDS.c.created_at < bindparam("cutoff"), COMMANDS.c.status.in_(FINISHED)
+)
+OLDEST_KEPT = (
+    select(COMMANDS.c.id).where(COMMANDS.c.home_id == bindparam("home_id"))
+    .order_by(COMMANDS.c.id.desc()).limit(1).offset(bindparam("skip"))
+)
+PRUNE_HOME_COMMANDS = delete(COMMANDS).where(
+    COMMANDS.c.home_id == bindparam("home_id"), COMMANDS.c.id < bindparam("oldest_kept"),
+    COMMANDS.c.status.in_(FINISHED),
+)
+ALL_DEVICES_INTENTS = (INTENT_ALL_OFF, INTENT_TERMINATE)
 # A waiting long-poll asks at least this often whether its caller may still receive commands.
 WAITER_RECHECK_SECONDS = 15.0
 
@@ -78,6 +104,15 @@ class IdempotencyConflictError(HomerelayError, ValueError):
 
 
 @dataclass(frozen=True)
+class CommandLimits:
+    """How much of a home's queue is kept: unfinished commands at once, finished ones by age and count."""
+
+    max_unfinished: int = 100
+    history_days: float = 30.0
+    history_max: int = 10_000
+
+
+@dataclass(frozen=True)
 class NewCommand:
     """What to queue: the text and what the language made of it."""
 
@@ -91,11 +126,14 @@ class NewCommand:
 class CommandQueue:
     """Stores commands of every home and hands them to agents one at a time, oldest first."""
 
-    def __init__(self, db: Database, hub: EventHub, lease_seconds: float, ttl_seconds: float) -> None:
+    def __init__(self, db: Database, hub: EventHub, lease_seconds: float, ttl_seconds: float,
+                 limits: CommandLimits = CommandLimits()) -> None:
         self.db = db
         self.hub = hub
         self.lease = timedelta(seconds=lease_seconds)
         self.ttl = timedelta(seconds=ttl_seconds)
+        self.limits = limits
+        self._submits = 0
 
     def submit(self, home_id: int, new: NewCommand) -> tuple[dict, bool]:
         """Queue a command; returns it and whether it was created (False: an idempotent replay)."""
@@ -105,6 +143,12 @@ class CommandQueue:
                 earlier = self._earlier(connection, home_id, new)
                 if earlier is not None:
                     return earlier, False
+                waiting = connection.execute(UNFINISHED_COUNT, {"home_id": home_id, "cap": self.limits.max_unfinished})
+                if waiting.scalar() >= self.limits.max_unfinished:
+                    raise QuotaExceededError(
+                        f"the house has too many commands waiting ({self.limits.max_unfinished} not yet carried "
+                        "out); try again once the agent has caught up", QUEUE_FULL_RETRY_SECONDS,
+                    )
                 inserted = connection.execute(
                     INSERT_COMMAND,
                     {
@@ -143,7 +187,27 @@ class CommandQueue:
         }
         logger.debug("queued command %s for home %s: %s", command_id, home_id, created["actions"])
         self._announce(home_id, [created])
+        self._submits += 1
+        if self._submits >= PRUNE_EVERY:
+            self._submits = 0
+            self.prune(home_id)
         return created, True
+
+    def prune(self, home_id: int) -> int:
+        """Forget finished commands older than the history's age, and the home's beyond its count."""
+        cutoff = utcnow() - timedelta(days=self.limits.history_days)
+        with self.db.writing(durable=False) as connection:
+            removed = connection.execute(PRUNE_OLD_COMMANDS, {"cutoff": cutoff}).rowcount or 0
+            oldest_kept = connection.execute(
+                OLDEST_KEPT, {"home_id": home_id, "skip": self.limits.history_max - 1}
+            ).scalar()
+            if oldest_kept is not None:
+                removed += connection.execute(
+                    PRUNE_HOME_COMMANDS, {"home_id": home_id, "oldest_kept": oldest_kept}
+                ).rowcount or 0
+        if removed:
+            logger.info("pruned %d finished commands", removed)
+        return removed
 
     @staticmethod
     def _earlier(connection, home_id: int, new: NewCommand) -> dict | None:
@@ -194,6 +258,26 @@ class CommandQueue:
         with self.db.reading() as session:
             rows = session.scalars(select(Command).where(Command.home_id == home_id, wanted).order_by(Command.id))
             return [command_to_dict(row) for row in rows]
+
+    def unfinished_touching(self, home_id: int, room: str, device: str, done_after: datetime | None = None) -> list[dict]:
+        """As `unfinished`, but only the commands that may switch `room` `device` (or everything off).
+
+        Cooling asks on every reading: a long queue of other devices' commands must not be read
+        and decoded each time, so the database picks the candidates and only they are decoded.
+        """
+        wanted = COMMANDS.c.status.in_(UNFINISHED)
+        if done_after is not None:
+            wanted = or_(wanted, and_(COMMANDS.c.status == STATUS_DONE, COMMANDS.c.done_at > done_after))
+        actions = cast(COMMANDS.c.actions, Text)
+        names_it = and_(actions.contains(json.dumps(room), autoescape=True),
+                        actions.contains(json.dumps(device), autoescape=True))
+        query = (
+            select(COMMANDS.c.intent, COMMANDS.c.actions)
+            .where(COMMANDS.c.home_id == home_id, wanted, or_(COMMANDS.c.intent.in_(ALL_DEVICES_INTENTS), names_it))
+            .order_by(COMMANDS.c.id)
+        )
+        with self.db.reading() as session:
+            return [{"intent": row.intent, "actions": list(row.actions or [])} for row in session.execute(query)]
 
     def next_for_agent(
         self, home_id: int, wait: float, still_allowed: Callable[[], bool] | None = None,

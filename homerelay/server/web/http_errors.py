@@ -8,6 +8,8 @@ from flask import Flask, Response, jsonify
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
+from homerelay.server.services.quotas import QuotaExceededError
+
 logger = logging.getLogger(__name__)
 
 # Short machine-readable codes for the HTTP statuses we answer with.
@@ -66,6 +68,10 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def _api_error(error: ApiError):
         return error_response(error.status, error.detail, error.code, error.headers, **error.extra)
+
+    @app.errorhandler(QuotaExceededError)
+    def _quota_exceeded(error: QuotaExceededError):
+        return error_response(429, str(error), headers={"Retry-After": str(error.retry_after)})
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):

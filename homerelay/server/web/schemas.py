@@ -56,7 +56,8 @@ def _json_number_only(value):
 
 # A number in a JSON body, as the document says: never `true` or `"25"`.
 Number = Annotated[float, BeforeValidator(_json_number_only)]
-MAX_BATCH_READINGS = 1000
+# A batch beyond this is refused whole (413); the agent sends at most 500 at a time.
+MAX_BATCH_READINGS = 2000
 MAX_HISTORY = 5000
 
 
