@@ -16,6 +16,7 @@ from homerelay.server.web.connection_caps import init_connection_caps
 from homerelay.server.web.cors import init_cors
 from homerelay.server.web.http_errors import register_error_handlers, validation_error_response
 from homerelay.server.web.legacy import register_legacy
+from homerelay.server.web.strict_json import init_strict_json
 from homerelay.server.web.rate_limits import init_limits
 from homerelay.server.relay import Relay
 
@@ -53,6 +54,7 @@ def create_app(test_config: dict | None = None) -> OpenAPI:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
     register_error_handlers(app)
+    init_strict_json(app)
     init_body_limit(app)
     init_connection_caps(app)
     init_limits(app)

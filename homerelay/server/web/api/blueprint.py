@@ -7,6 +7,7 @@ from flask_openapi3 import APIBlueprint, Tag
 
 from homerelay.server.web.auth import RoleMap
 from homerelay.server.web.http_errors import ApiError
+from homerelay.server.web.strict_json import check_json_body
 from homerelay.server.services.homes import Identity
 from homerelay.server.relay import Relay
 from homerelay.server.web.schemas import ErrorOut
@@ -31,6 +32,7 @@ def refuse_head_with_side_effects() -> None:
 
 blueprint.before_request(refuse_head_with_side_effects)
 blueprint.before_request(roles.check_request)
+blueprint.before_request(check_json_body)
 
 COMMANDS = Tag(name="commands", description="Sentences for the house and their progress")
 AGENT = Tag(name="agent", description="What the Pi agent calls")

@@ -8,6 +8,7 @@ from homerelay.const import ROLE_AGENT, ROLE_APP, SOURCE_APP
 from homerelay.server.web.api.blueprint import AGENT, COMMANDS, blueprint, identity, relay, roles
 from homerelay.server.web.connection_caps import LONG_POLLS, open_connections
 from homerelay.server.web.http_errors import ApiError, error_response
+from homerelay.server.web.strict_json import unstorable_reason
 from homerelay.server.services.commands import (
     WAITER_RECHECK_SECONDS,
     CommandNotFoundError,
@@ -37,6 +38,8 @@ def submit_command(body: CommandIn):
     key = request.headers.get("Idempotency-Key")
     if key is not None and not 1 <= len(key) <= IDEMPOTENCY_KEY_MAX:
         raise ApiError(400, f"Idempotency-Key must have 1 to {IDEMPOTENCY_KEY_MAX} characters")
+    if key is not None and unstorable_reason(key):
+        raise ApiError(400, f"Idempotency-Key: {unstorable_reason(key)}")
     try:
         submission = relay().submit_text(identity().home_id, body.text, SOURCE_APP, key)
     except IdempotencyConflictError as error:
