@@ -14,7 +14,12 @@ from homerelay.server.web.auth import SignInThrottle
 from homerelay.server.web.body_limit import init_body_limit
 from homerelay.server.web.connection_caps import init_connection_caps
 from homerelay.server.web.cors import init_cors
-from homerelay.server.web.http_errors import register_error_handlers, validation_error_response
+from homerelay.server.web.health import StorageHealth
+from homerelay.server.web.http_errors import (
+    register_error_handlers,
+    storage_unavailable_response,
+    validation_error_response,
+)
 from homerelay.server.web.legacy import register_legacy
 from homerelay.server.web.strict_json import init_strict_json
 from homerelay.server.web.rate_limits import init_limits
@@ -76,9 +81,14 @@ def _register_surfaces(app: OpenAPI) -> None:
         """The OpenAPI 3 description of the v1 API."""
         return jsonify(app.api_doc)
 
+    health = StorageHealth(app.extensions["homerelay"].db)
+
     @app.get("/healthz", doc_ui=False)
     def healthz():
-        """Liveness: the process answers and its database responds."""
+        """Liveness: the process answers and its database takes a write; 503 with the reason if not."""
+        reason = health.fault()
+        if reason is not None:
+            return storage_unavailable_response(reason)
         return {"status": "ok", "version": __version__}
 
     @app.after_request

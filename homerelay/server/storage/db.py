@@ -11,6 +11,7 @@ from typing import Iterator
 
 from sqlalchemy import create_engine, event, make_url, text
 from sqlalchemy.engine import URL, Connection, Engine, Row
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Executable
 
@@ -38,6 +39,29 @@ POOL_TIMEOUT_SECONDS = 10
 POOL_RECYCLE_SECONDS = 1800
 # The driver SQLAlchemy uses for a plain postgresql:// URL (psycopg 3, not psycopg2).
 POSTGRESQL_DRIVER = "postgresql+psycopg"
+
+
+# SQLite errors after which a pooled connection is no good even once the cause is gone: a file
+# opened while read-only stays read-only, so every such connection is discarded and reopened.
+SQLITE_REOPEN_ON = ("readonly database", "database or disk is full", "disk i/o error", "unable to open database file")
+# A cheap write that touches one row: the database answers, and accepts writes.
+WRITE_PROBE = text("UPDATE alembic_version SET version_num = version_num")
+
+
+class StorageUnavailableError(Exception):
+    """The database does not answer or does not take writes (down, read-only, full)."""
+
+
+def storage_fault(error: BaseException) -> str | None:
+    """Why storage failed, when `error` is the database being unavailable rather than a bug; else None."""
+    if isinstance(error, StorageUnavailableError):
+        return str(error)
+    if isinstance(error, (OperationalError, InterfaceError)) or (
+        isinstance(error, DBAPIError) and error.connection_invalidated
+    ):
+        first_line = str(getattr(error, "orig", None) or error).strip().splitlines()
+        return first_line[0] if first_line else "the database does not answer"
+    return None
 
 
 def normalize_url(url: str) -> str:
@@ -122,6 +146,17 @@ class Database:
         with self._single_reads.connect() as connection:
             return connection.execute(statement, params or {}).first()
 
+    def check_writable(self) -> None:
+        """Raise `StorageUnavailableError` unless the database answers and takes a write (for /healthz)."""
+        try:
+            with self.writing(durable=False) as connection:
+                connection.execute(WRITE_PROBE)
+        except Exception as error:
+            reason = storage_fault(error)
+            if reason is None:
+                raise
+            raise StorageUnavailableError(reason) from error
+
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
@@ -163,6 +198,13 @@ def _create_engine(url: str, pool_size: int | None, max_overflow: int | None) ->
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+
+    @event.listens_for(engine, "handle_error")
+    def _reopen_after_storage_fault(context):
+        # Counted as a disconnect, the connection (and the pool) is dropped and opened afresh.
+        message = str(context.original_exception).lower()
+        if any(fault in message for fault in SQLITE_REOPEN_ON):
+            context.is_disconnect = True
 
     @event.listens_for(engine, "begin")
     def _begin(connection):

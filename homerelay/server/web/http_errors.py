@@ -9,6 +9,7 @@ from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from homerelay.server.services.quotas import QuotaExceededError
+from homerelay.server.storage.db import storage_fault
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +26,10 @@ ERROR_CODES = {
     422: "not_understood",
     429: "too_many_requests",
     500: "server_error",
+    503: "storage_unavailable",
 }
+# A client told the database is unavailable tries again this much later.
+STORAGE_RETRY_AFTER_SECONDS = 5
 
 
 class ApiError(Exception):
@@ -62,6 +66,14 @@ def validation_error_response(error: ValidationError) -> Response:
     return error_response(400, describe_validation_error(error), "invalid")
 
 
+def storage_unavailable_response(reason: str) -> Response:
+    """`503` with `Retry-After`: the database is down, read-only or full; nothing was stored."""
+    return error_response(
+        503, f"the server cannot store anything right now ({reason}); nothing of this request was kept, "
+        "try again shortly", "storage_unavailable", {"Retry-After": str(STORAGE_RETRY_AFTER_SECONDS)},
+    )
+
+
 def register_error_handlers(app: Flask) -> None:
     """Answer every error as JSON."""
 
@@ -87,5 +99,10 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
+        reason = storage_fault(error)
+        if reason is not None:
+            # Nothing of this request was committed: the client may send it again.
+            logger.warning("storage unavailable: %s", reason)
+            return storage_unavailable_response(reason)
         logger.exception("unexpected error")
         return error_response(500, "the server failed to handle this request; it has been logged")
