@@ -73,7 +73,8 @@ def serve(host: str, port: int, database_url: str, workers: int = 1) -> None:
     options = {
         "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
         "workers": workers,
-        "worker_class": "gevent",
+        # gunicorn's gevent worker, with a deadline on each request's headers (slow clients).
+        "worker_class": "homerelay.server.gevent_worker.HeaderDeadlineWorker",
         "worker_connections": WORKER_CONNECTIONS,
         # Long-polls last up to 60 s; keep-alive lets an agent reuse its connection.
         "keepalive": 75,
