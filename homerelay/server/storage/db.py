@@ -23,6 +23,8 @@ READ_SNAPSHOT = "snapshot"  # several statements: a deferred BEGIN
 READ_SINGLE = "single"  # one statement: no transaction at all
 # Execution option marking a write that need not be on disk before the commit returns.
 RELAXED_OPTION = "homerelay_relaxed_durability"
+# A SQLite file made by the server: its owner only (the -wal and -shm files follow it).
+DATABASE_FILE_MODE = 0o600
 # How long a SQLite connection waits for another writer before giving up.
 SQLITE_BUSY_TIMEOUT_MS = 5000
 # PostgreSQL pool per process. Connections are held only for the instant of a transaction
@@ -180,8 +182,14 @@ def _create_engine(url: str, pool_size: int | None, max_overflow: int | None) ->
             pool_timeout=POOL_TIMEOUT_SECONDS,
         )
     database_file = make_url(url).database
-    if database_file and database_file != ":memory:":
+    if database_file and database_file != ":memory:" and not database_file.startswith("file:"):
         Path(database_file).parent.mkdir(parents=True, exist_ok=True)
+        # Readable by the server's user only: it holds the homes' commands and token hashes.
+        # SQLite gives the -wal and -shm files the database file's mode.
+        try:
+            os.close(os.open(database_file, os.O_CREAT | os.O_EXCL | os.O_WRONLY, DATABASE_FILE_MODE))
+        except FileExistsError:
+            pass  # an existing file keeps the mode its owner gave it
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
 
     @event.listens_for(engine, "connect")
