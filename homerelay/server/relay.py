@@ -51,6 +51,8 @@ class Relay:
         # Several processes sharing a PostgreSQL database join their hubs (see `start_bridge`).
         self.bridge = start_bridge(self.db, self.hub)
         self._closers: list = []
+        # Set by `close`: open event streams end instead of reaching for a closed database.
+        self.closed = False
         self.queue = CommandQueue(
             self.db, self.hub, config["LEASE_SECONDS"], config["COMMAND_TTL_SECONDS"],
             CommandLimits(config["MAX_UNFINISHED_COMMANDS"], config["COMMAND_HISTORY_DAYS"], config["COMMAND_HISTORY_MAX"]),
@@ -89,6 +91,7 @@ class Relay:
 
     def close(self) -> None:
         """Stop the cross-process bridge and release the database."""
+        self.closed = True
         if self.bridge is not None:
             self.bridge.stop()
         for closer in self._closers:

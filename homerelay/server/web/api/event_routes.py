@@ -29,7 +29,7 @@ def events(query: EventsQuery):
     subscription = relay().hub.subscribe(identity().home_id)
     heartbeat = current_app.config.get("SSE_HEARTBEAT_SECONDS", HEARTBEAT_SECONDS)
 
-    db = relay().db
+    services = relay()
 
     def stream():
         try:
@@ -37,15 +37,16 @@ def events(query: EventsQuery):
             checked = time.monotonic()
             while not subscription.fell_behind:
                 event = subscription.get(timeout=heartbeat)
-                if time.monotonic() - checked >= heartbeat:
-                    # A revoked token's stream ends within a heartbeat, busy or idle, in every process.
-                    if not token_is_active(db, token_id):
-                        return
-                    checked = time.monotonic()
                 if event is None:
                     yield ": keep-alive\n\n"
-                    continue
-                yield f"event: {event.name}\ndata: {json.dumps(event.data, separators=(',', ':'))}\n\n"
+                else:
+                    yield f"event: {event.name}\ndata: {json.dumps(event.data, separators=(',', ':'))}\n\n"
+                if time.monotonic() - checked >= heartbeat:
+                    # A revoked token's stream ends within a heartbeat, busy or idle, in every process.
+                    # Asked after a write, so a stream whose client left ends there without a query.
+                    if services.closed or not token_is_active(services.db, token_id):
+                        return
+                    checked = time.monotonic()
         finally:
             subscription.close()
 
