@@ -12,9 +12,16 @@ from homerelay import __version__
 from homerelay.server import config as server_config
 from homerelay.server.web.auth import SignInThrottle
 from homerelay.server.web.body_limit import init_body_limit
+from homerelay.server.web.connection_caps import init_connection_caps
 from homerelay.server.web.cors import init_cors
-from homerelay.server.web.http_errors import register_error_handlers, validation_error_response
+from homerelay.server.web.health import StorageHealth
+from homerelay.server.web.http_errors import (
+    register_error_handlers,
+    storage_unavailable_response,
+    validation_error_response,
+)
 from homerelay.server.web.legacy import register_legacy
+from homerelay.server.web.strict_json import init_strict_json
 from homerelay.server.web.rate_limits import init_limits
 from homerelay.server.relay import Relay
 
@@ -52,7 +59,9 @@ def create_app(test_config: dict | None = None) -> OpenAPI:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
     register_error_handlers(app)
+    init_strict_json(app)
     init_body_limit(app)
+    init_connection_caps(app)
     init_limits(app)
     init_cors(app)
     _register_surfaces(app)
@@ -72,9 +81,14 @@ def _register_surfaces(app: OpenAPI) -> None:
         """The OpenAPI 3 description of the v1 API."""
         return jsonify(app.api_doc)
 
+    health = StorageHealth(app.extensions["homerelay"].db)
+
     @app.get("/healthz", doc_ui=False)
     def healthz():
-        """Liveness: the process answers and its database responds."""
+        """Liveness: the process answers and its database takes a write; 503 with the reason if not."""
+        reason = health.fault()
+        if reason is not None:
+            return storage_unavailable_response(reason)
         return {"status": "ok", "version": __version__}
 
     @app.after_request

@@ -13,10 +13,11 @@ from homerelay.server.storage.db import Database, libpq_url
 from homerelay.server.services.devices import DeviceStore
 from homerelay.server.fanout.hub import EventHub
 from homerelay.server.fanout.postgres import PgEventBridge
-from homerelay.server.services.commands import CommandQueue, NewCommand
+from homerelay.server.services.commands import CommandLimits, CommandQueue, NewCommand
 from homerelay.server.services.confirmations import ConfirmationNeeded, confirmation_needed, foreseen_states
 from homerelay.server.services.presence import AgentPresence
 from homerelay.server.services.questions import answer
+from homerelay.server.services.quotas import ReadingAllowance
 from homerelay.server.services.readings import ReadingStore
 
 logger = logging.getLogger(__name__)
@@ -57,8 +58,16 @@ class Relay:
         # Several processes sharing a PostgreSQL database join their hubs (see `start_bridge`).
         self.bridge = start_bridge(self.db, self.hub)
         self._closers: list = []
-        self.queue = CommandQueue(self.db, self.hub, config["LEASE_SECONDS"], config["COMMAND_TTL_SECONDS"])
-        self.readings = ReadingStore(self.db, self.hub, config["READING_STALE_SECONDS"], config["READING_RETENTION_DAYS"])
+        # Set by `close`: open event streams end instead of reaching for a closed database.
+        self.closed = False
+        self.queue = CommandQueue(
+            self.db, self.hub, config["LEASE_SECONDS"], config["COMMAND_TTL_SECONDS"],
+            CommandLimits(config["MAX_UNFINISHED_COMMANDS"], config["COMMAND_HISTORY_DAYS"], config["COMMAND_HISTORY_MAX"]),
+        )
+        allowance = ReadingAllowance(config["READING_BURST"], config["READING_RATE_PER_SECOND"])
+        self.readings = ReadingStore(
+            self.db, self.hub, config["READING_STALE_SECONDS"], config["READING_RETENTION_DAYS"], allowance
+        )
         self.devices = DeviceStore(self.db, self.hub)
         self.presence = AgentPresence(
             self.db, self.hub, config["PRESENCE_GRACE_SECONDS"], config["PRESENCE_SWEEP_SECONDS"]
@@ -123,6 +132,7 @@ class Relay:
 
     def close(self) -> None:
         """Stop the cross-process bridge and release the database."""
+        self.closed = True
         self.presence.close()
         if self.bridge is not None:
             self.bridge.stop()

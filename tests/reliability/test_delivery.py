@@ -78,7 +78,8 @@ def assert_carried_out_once_in_order(sent: list[list[int]], carried_out: list[in
 
 @pytest.mark.slow
 def test_many_senders_lost_acks_nothing_lost_nothing_twice_order_kept(threaded_server, run_agent, recorded):
-    server = threaded_server(LEASE_SECONDS=0.15)
+    # 120 commands sent as fast as six threads can: more wait at once than a home may queue.
+    server = threaded_server(LEASE_SECONDS=0.15, MAX_UNFINISHED_COMMANDS=1000)
     LossyAckClient.lost = 0
     run = run_agent(server.url, server.tokens.agent_token, client_class=LossyAckClient)
     sent = send_all(server, senders=6, per_sender=20)

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable
 
-from sqlalchemy import and_, bindparam, insert, or_, select, update
+from sqlalchemy import Text, and_, bindparam, cast, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from homerelay.const import (
     EVENT_COMMAND,
+    INTENT_ALL_OFF,
+    INTENT_TERMINATE,
     STATUS_DELIVERED,
     STATUS_DONE,
     STATUS_EXPIRED,
@@ -23,6 +26,7 @@ from homerelay.errors import HomerelayError
 from homerelay.server.storage.db import Database
 from homerelay.server.fanout.hub import EventHub
 from homerelay.server.services.presence import instance_online
+from homerelay.server.services.quotas import QuotaExceededError
 from homerelay.server.storage.models import Command, utcnow
 from homerelay.server.storage.serialize import command_to_dict, to_iso
 
@@ -63,9 +67,37 @@ FINISH = update(COMMANDS).where(BY_ID).values(
     status=bindparam("status"), result=bindparam("result"), done_at=bindparam("now"), lease_until=None
 )
 EXPIRED_RESULT = "expired: not carried out in time"
+# Refused submissions to a full queue may try again this much later.
+QUEUE_FULL_RETRY_SECONDS = 5
+UNFINISHED_COUNT = select(func.count()).select_from(
+    select(COMMANDS.c.id)
+    .where(COMMANDS.c.home_id == bindparam("home_id"), COMMANDS.c.status.in_(UNFINISHED))
+    .limit(bindparam("cap"))
+    .subquery()
+)
+# The history is pruned every this many submissions (per process), by age and per home by count.
+PRUNE_EVERY = 200
+PRUNE_OLD_COMMANDS = delete(COMMANDS).where(
+    COMMANDS.c.created_at < bindparam("cutoff"), COMMANDS.c.status.in_(FINISHED)
+)
+OLDEST_KEPT = (
+    select(COMMANDS.c.id).where(COMMANDS.c.home_id == bindparam("home_id"))
+    .order_by(COMMANDS.c.id.desc()).limit(1).offset(bindparam("skip"))
+)
+PRUNE_HOME_COMMANDS = delete(COMMANDS).where(
+    COMMANDS.c.home_id == bindparam("home_id"), COMMANDS.c.id < bindparam("oldest_kept"),
+    COMMANDS.c.status.in_(FINISHED),
+)
+ALL_DEVICES_INTENTS = (INTENT_ALL_OFF, INTENT_TERMINATE)
+# A waiting long-poll asks at least this often whether its caller may still receive commands.
+WAITER_RECHECK_SECONDS = 15.0
 # A parked long-poll looks at its client's connection this often, so a killed agent's poll ends
 # (and claims nothing) within about this long.
 CONNECTION_CHECK_SECONDS = 1.0
+
+
+class WaiterRefusedError(HomerelayError, PermissionError):
+    """A waiting long-poll's caller lost the right to receive commands (its token was revoked)."""
 
 
 class CommandNotFoundError(HomerelayError, LookupError):
@@ -74,6 +106,15 @@ class CommandNotFoundError(HomerelayError, LookupError):
 
 class IdempotencyConflictError(HomerelayError, ValueError):
     """An Idempotency-Key was reused with a different command text."""
+
+
+@dataclass(frozen=True)
+class CommandLimits:
+    """How much of a home's queue is kept: unfinished commands at once, finished ones by age and count."""
+
+    max_unfinished: int = 100
+    history_days: float = 30.0
+    history_max: int = 10_000
 
 
 @dataclass(frozen=True)
@@ -90,11 +131,14 @@ class NewCommand:
 class CommandQueue:
     """Stores commands of every home and hands them to agents one at a time, oldest first."""
 
-    def __init__(self, db: Database, hub: EventHub, lease_seconds: float, ttl_seconds: float) -> None:
+    def __init__(self, db: Database, hub: EventHub, lease_seconds: float, ttl_seconds: float,
+                 limits: CommandLimits = CommandLimits()) -> None:
         self.db = db
         self.hub = hub
         self.lease = timedelta(seconds=lease_seconds)
         self.ttl = timedelta(seconds=ttl_seconds)
+        self.limits = limits
+        self._submits = 0
 
     def submit(self, home_id: int, new: NewCommand) -> tuple[dict, bool]:
         """Queue a command; returns it and whether it was created (False: an idempotent replay)."""
@@ -104,6 +148,12 @@ class CommandQueue:
                 earlier = self._earlier(connection, home_id, new)
                 if earlier is not None:
                     return earlier, False
+                waiting = connection.execute(UNFINISHED_COUNT, {"home_id": home_id, "cap": self.limits.max_unfinished})
+                if waiting.scalar() >= self.limits.max_unfinished:
+                    raise QuotaExceededError(
+                        f"the house has too many commands waiting ({self.limits.max_unfinished} not yet carried "
+                        "out); try again once the agent has caught up", QUEUE_FULL_RETRY_SECONDS,
+                    )
                 inserted = connection.execute(
                     INSERT_COMMAND,
                     {
@@ -142,7 +192,27 @@ class CommandQueue:
         }
         logger.debug("queued command %s for home %s: %s", command_id, home_id, created["actions"])
         self._announce(home_id, [created])
+        self._submits += 1
+        if self._submits >= PRUNE_EVERY:
+            self._submits = 0
+            self.prune(home_id)
         return created, True
+
+    def prune(self, home_id: int) -> int:
+        """Forget finished commands older than the history's age, and the home's beyond its count."""
+        cutoff = utcnow() - timedelta(days=self.limits.history_days)
+        with self.db.writing(durable=False) as connection:
+            removed = connection.execute(PRUNE_OLD_COMMANDS, {"cutoff": cutoff}).rowcount or 0
+            oldest_kept = connection.execute(
+                OLDEST_KEPT, {"home_id": home_id, "skip": self.limits.history_max - 1}
+            ).scalar()
+            if oldest_kept is not None:
+                removed += connection.execute(
+                    PRUNE_HOME_COMMANDS, {"home_id": home_id, "oldest_kept": oldest_kept}
+                ).rowcount or 0
+        if removed:
+            logger.info("pruned %d finished commands", removed)
+        return removed
 
     @staticmethod
     def _earlier(connection, home_id: int, new: NewCommand) -> dict | None:
@@ -194,8 +264,29 @@ class CommandQueue:
             rows = session.scalars(select(Command).where(Command.home_id == home_id, wanted).order_by(Command.id))
             return [command_to_dict(row) for row in rows]
 
+    def unfinished_touching(self, home_id: int, room: str, device: str, done_after: datetime | None = None) -> list[dict]:
+        """As `unfinished`, but only the commands that may switch `room` `device` (or everything off).
+
+        Cooling asks on every reading: a long queue of other devices' commands must not be read
+        and decoded each time, so the database picks the candidates and only they are decoded.
+        """
+        wanted = COMMANDS.c.status.in_(UNFINISHED)
+        if done_after is not None:
+            wanted = or_(wanted, and_(COMMANDS.c.status == STATUS_DONE, COMMANDS.c.done_at > done_after))
+        actions = cast(COMMANDS.c.actions, Text)
+        names_it = and_(actions.contains(json.dumps(room), autoescape=True),
+                        actions.contains(json.dumps(device), autoescape=True))
+        query = (
+            select(COMMANDS.c.intent, COMMANDS.c.actions)
+            .where(COMMANDS.c.home_id == home_id, wanted, or_(COMMANDS.c.intent.in_(ALL_DEVICES_INTENTS), names_it))
+            .order_by(COMMANDS.c.id)
+        )
+        with self.db.reading() as session:
+            return [{"intent": row.intent, "actions": list(row.actions or [])} for row in session.execute(query)]
+
     def next_for_agent(
-        self, home_id: int, wait: float, instance: str | None = None, connected: Callable[[], bool] | None = None
+        self, home_id: int, wait: float, instance: str | None = None, connected: Callable[[], bool] | None = None,
+        still_allowed: Callable[[], bool] | None = None, recheck_seconds: float = WAITER_RECHECK_SECONDS,
     ) -> dict | None:
         """Long-poll: the next command to carry out, as soon as there is one, or None after `wait` s.
 
@@ -203,24 +294,38 @@ class CommandQueue:
         or to one that is gone, is handed out again at once (its earlier delivery is over); None
         keeps the plain lease. `connected()` is asked before a woken wait claims anything, and
         every `CONNECTION_CHECK_SECONDS`: once it says False the poll ends with None.
+        `still_allowed` is asked before a woken wait looks at the queue again, and at least every
+        `recheck_seconds`; once it says no, `WaiterRefusedError` is raised before anything is claimed.
         """
         deadline = time.monotonic() + wait
+        recheck_at = time.monotonic() + recheck_seconds
         while True:
             version = self.hub.queue_version(home_id)
             command, retry_at = self._claim_next(home_id, instance)
             if command is not None:
                 return command
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return None
-            if retry_at is not None:
-                # The head of the queue is out on a lease: look again when it runs out.
-                remaining = min(remaining, max((retry_at - utcnow()).total_seconds(), 0.01))
-            if connected is not None:
-                remaining = min(remaining, CONNECTION_CHECK_SECONDS)
-            self.hub.wait_for_queue_change(home_id, version, remaining)
-            if connected is not None and not connected():
-                return None
+            while True:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return None
+                step = remaining
+                if retry_at is not None:
+                    # The head of the queue is out on a lease: look again when it runs out.
+                    step = min(step, max((retry_at - utcnow()).total_seconds(), 0.01))
+                if still_allowed is not None:
+                    step = min(step, max(recheck_at - time.monotonic(), 0.0))
+                if connected is not None:
+                    step = min(step, CONNECTION_CHECK_SECONDS)
+                changed = self.hub.wait_for_queue_change(home_id, version, step)
+                if connected is not None and not connected():
+                    return None  # nobody is listening: claim nothing
+                look_again = changed or retry_at is not None or step >= remaining
+                if still_allowed is not None and (look_again or time.monotonic() >= recheck_at):
+                    if not still_allowed():
+                        raise WaiterRefusedError("the waiter may no longer receive commands")
+                    recheck_at = time.monotonic() + recheck_seconds
+                if look_again:
+                    break  # look at the queue again (the last look at the deadline, too)
 
     def _claim_next(self, home_id: int, instance: str | None = None) -> tuple[dict | None, datetime | None]:
         """Deliver the head of the queue if it is free; else say when its lease ends."""

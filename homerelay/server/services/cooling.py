@@ -24,6 +24,7 @@ from homerelay.server.services.devices import DeviceStore
 from homerelay.server.fanout.hub import EventHub
 from homerelay.server.storage.models import CoolingRule, utcnow
 from homerelay.server.services.commands import CommandQueue, NewCommand
+from homerelay.server.services.quotas import QuotaExceededError
 from homerelay.server.services.readings import ReadingStore
 from homerelay.server.storage.serialize import to_iso
 
@@ -206,21 +207,26 @@ class CoolingAutomation:
                 return None
             reported, reported_at = self._reported_state(home_id, settings)
             # Between an ack and the agent's next device report, the report is behind the ack.
-            queued = self.queue.unfinished(home_id, done_after=reported_at)
+            queued = self.queue.unfinished_touching(home_id, settings.room, settings.device, done_after=reported_at)
             state = foreseen_state(reported, queued, settings.room, settings.device)
             action = decide(reading.temperature, settings.threshold, settings.hysteresis, state == ACTION_ON)
             if action is None:
                 return None
             text = f"turn {action} the {label(settings.room, settings.device)}"
-            command, _ = self.queue.submit(
-                home_id,
-                NewCommand(
-                    text=text,
-                    source=SOURCE_AUTOMATION,
-                    intent=INTENT_CONTROL,
-                    actions=[{"room": settings.room, "device": settings.device, "action": action}],
-                ),
-            )
+            try:
+                command, _ = self.queue.submit(
+                    home_id,
+                    NewCommand(
+                        text=text,
+                        source=SOURCE_AUTOMATION,
+                        intent=INTENT_CONTROL,
+                        actions=[{"room": settings.room, "device": settings.device, "action": action}],
+                    ),
+                )
+            except QuotaExceededError:
+                # The reading itself is stored; the rule tries again with the next one.
+                logger.warning("cooling of home %s: the queue is full; %s not queued", home_id, text)
+                return None
             logger.info("cooling of home %s: %s °C -> %s", home_id, reading.temperature, text)
         self.announce(home_id)
         return command

@@ -86,6 +86,9 @@ class Command(Base):
     __table_args__ = (
         Index("ix_commands_home_status_id", "home_id", "status", "id"),
         Index("ix_commands_home_idempotency", "home_id", "idempotency_key", unique=True),
+        # Pruning the history by age and, per home, by count (migration 0005).
+        Index("ix_commands_created_at", "created_at"),
+        Index("ix_commands_home_id", "home_id", "id"),
     )
 
 
@@ -99,7 +102,8 @@ class Reading(Base):
     humidity: Mapped[float] = mapped_column(Float)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
 
-    __table_args__ = (Index("ix_readings_home_at", "home_id", "at"),)
+    # (at) alone lets pruning by age find old readings without scanning the table (migration 0005).
+    __table_args__ = (Index("ix_readings_home_at", "home_id", "at"), Index("ix_readings_at", "at"))
 
 
 class DeviceState(Base):

@@ -9,6 +9,8 @@ from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from homerelay.server.web.validation_sentences import sentence
+from homerelay.server.services.quotas import QuotaExceededError
+from homerelay.server.storage.db import storage_fault
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +27,10 @@ ERROR_CODES = {
     422: "not_understood",
     429: "too_many_requests",
     500: "server_error",
+    503: "storage_unavailable",
 }
+# A client told the database is unavailable tries again this much later.
+STORAGE_RETRY_AFTER_SECONDS = 5
 
 
 class ApiError(Exception):
@@ -59,12 +64,24 @@ def validation_error_response(error: ValidationError) -> Response:
     return error_response(400, describe_validation_error(error), "invalid")
 
 
+def storage_unavailable_response(reason: str) -> Response:
+    """`503` with `Retry-After`: the database is down, read-only or full; nothing was stored."""
+    return error_response(
+        503, f"the server cannot store anything right now ({reason}); nothing of this request was kept, "
+        "try again shortly", "storage_unavailable", {"Retry-After": str(STORAGE_RETRY_AFTER_SECONDS)},
+    )
+
+
 def register_error_handlers(app: Flask) -> None:
     """Answer every error as JSON."""
 
     @app.errorhandler(ApiError)
     def _api_error(error: ApiError):
         return error_response(error.status, error.detail, error.code, error.headers, **error.extra)
+
+    @app.errorhandler(QuotaExceededError)
+    def _quota_exceeded(error: QuotaExceededError):
+        return error_response(429, str(error), headers={"Retry-After": str(error.retry_after)})
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):
@@ -80,5 +97,10 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
+        reason = storage_fault(error)
+        if reason is not None:
+            # Nothing of this request was committed: the client may send it again.
+            logger.warning("storage unavailable: %s", reason)
+            return storage_unavailable_response(reason)
         logger.exception("unexpected error")
         return error_response(500, "the server failed to handle this request; it has been logged")

@@ -21,6 +21,7 @@ from homerelay.const import (
     TEMPERATURE_MIN_C,
 )
 from homerelay.server.web.api.blueprint import identity, relay
+from homerelay.server.web import strict_json
 from homerelay.server.web.auth import RoleMap
 from homerelay.server.web.http_errors import ApiError
 from homerelay.server.storage.models import LegacyValue, utcnow
@@ -41,7 +42,7 @@ def _json_body():
     if isinstance(data, str):
         # The original Pi script posts `json=json.dumps(data)`: a string holding the object.
         try:
-            data = json.loads(data)
+            data = strict_json.loads(data)
         except ValueError as error:
             raise ApiError(400, "the body is a string that does not hold JSON") from error
     if not isinstance(data, dict):
@@ -60,7 +61,7 @@ def _raw_text(limit: int) -> str:
 
 def _number(value, name: str, low: float, high: float) -> float:
     try:
-        number = float(value)
+        number = strict_json.strict_number(value)
     except (TypeError, ValueError) as error:
         raise ApiError(400, f"{name}: {value!r} is not a number") from error
     if not math.isfinite(number) or not low <= number <= high:
@@ -112,6 +113,10 @@ def build_blueprint(name: str, url_prefix: str | None) -> Blueprint:
     @roles.require(ROLE_APP)
     def set_command():
         text = _raw_text(COMMAND_TEXT_MAX)
+        if strict_json.command_text_reason(text):
+            # Answered as the original did, but never queued: it cannot be stored or shown safely.
+            logger.info("original app sent a command that is refused: %s", strict_json.command_text_reason(text))
+            return jsonify([text])
         submission = relay().submit_text(identity().home_id, text, SOURCE_LEGACY)
         if submission.command is None:
             # The original app has no way to show an error: answer as before, log why.
@@ -168,6 +173,8 @@ def build_blueprint(name: str, url_prefix: str | None) -> Blueprint:
         devices = data.get("devices")
         if not isinstance(devices, str):
             raise ApiError(400, "devices: expected a text such as '| living_room light | '")
+        if strict_json.unstorable_reason(devices):
+            raise ApiError(400, f"devices: {strict_json.unstorable_reason(devices)}")
         _store_value(KEY_DEVICES, devices)
         return jsonify(data)
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import copy
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Annotated, Literal
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     BeforeValidator,
@@ -28,6 +29,7 @@ from homerelay.const import (
     TEMPERATURE_MAX_C,
     TEMPERATURE_MIN_C,
 )
+from homerelay.server.web.strict_json import command_text_reason
 
 Name = str  # room and device names: checked against the house, not here
 
@@ -44,7 +46,16 @@ def _iso_text_only(value):
     raise ValueError("expected an ISO-8601 time such as 2026-01-01T12:00:00Z")
 
 
-IsoDatetime = Annotated[AwareDatetime, BeforeValidator(_iso_text_only)]
+def _within_utc(value: datetime) -> datetime:
+    """Refuse a time whose offset takes it outside the years UTC can write (0001-01-01T00:00+23:59)."""
+    try:
+        value.astimezone(timezone.utc)
+    except OverflowError as error:
+        raise ValueError("the time with its offset falls outside the years 1 to 9999 in UTC") from error
+    return value
+
+
+IsoDatetime = Annotated[AwareDatetime, BeforeValidator(_iso_text_only), AfterValidator(_within_utc)]
 
 
 def _json_number_only(value):
@@ -64,7 +75,8 @@ def _json_whole_number_only(value):
         raise ValueError("expected a whole number")
     return value
 
-MAX_BATCH_READINGS = 1000
+# A batch beyond this is refused whole (413); the agent sends at most 500 at a time.
+MAX_BATCH_READINGS = 2000
 # A hand switch pauses the cooling rule for at most a day.
 MAX_PAUSE_MINUTES = 1440
 MAX_HISTORY = 5000
@@ -117,6 +129,9 @@ class CommandIn(Strict):
     def _not_blank(cls, value: str) -> str:
         if not value.strip(BLANK):
             raise ValueError("the command text is empty")
+        reason = command_text_reason(value)
+        if reason:
+            raise ValueError(reason)
         return value
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Callable
+
 from flask import g, request
 
 from homerelay.agent_header import AgentIdentity, parse_agent_header
 from homerelay.const import AGENT_HEADER, ROLE_AGENT, ROLE_APP
+from homerelay.server.services.commands import WAITER_RECHECK_SECONDS
 from homerelay.server.storage.serialize import presence_to_dict
 from homerelay.server.web.api.blueprint import AGENT, blueprint, identity, relay, roles
 from homerelay.server.web.client_connection import ClientConnection
@@ -36,16 +39,23 @@ def agent_presence():
     return presence_to_dict(relay().presence.status(identity().home_id))
 
 
-def wait_for_command(home_id: int, wait: float) -> dict | None:
+def wait_for_command(
+    home_id: int, wait: float, still_allowed: Callable[[], bool] | None = None,
+    recheck_seconds: float = WAITER_RECHECK_SECONDS,
+) -> dict | None:
     """The agent's long-poll with its presence: online while it waits; if its connection closes,
-    the poll ends at once and claims nothing (so the next agent process gets the command)."""
+    the poll ends at once and claims nothing (so the next agent process gets the command).
+    `still_allowed` is the queue's re-check of the caller's right to commands (see `next_for_agent`)."""
     who = agent_identity()
     connection = ClientConnection(request.environ)
     presence = relay().presence
     poll = presence.poll_opened(home_id, who, wait)
     command = None
     try:
-        command = relay().queue.next_for_agent(home_id, wait, instance=who.instance, connected=connection.alive)
+        command = relay().queue.next_for_agent(
+            home_id, wait, instance=who.instance, connected=connection.alive,
+            still_allowed=still_allowed, recheck_seconds=recheck_seconds,
+        )
     finally:
         presence.poll_closed(poll, dropped=connection.closed, delivered=command is not None)
     return command

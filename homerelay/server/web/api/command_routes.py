@@ -9,8 +9,16 @@ from flask import current_app, request
 from homerelay.const import ROLE_AGENT, ROLE_APP, SOURCE_APP
 from homerelay.server.web.api.agent_routes import wait_for_command
 from homerelay.server.web.api.blueprint import AGENT, COMMANDS, blueprint, identity, relay, roles
+from homerelay.server.web.connection_caps import LONG_POLLS, open_connections
 from homerelay.server.web.http_errors import ApiError, error_response
-from homerelay.server.services.commands import CommandNotFoundError, IdempotencyConflictError
+from homerelay.server.web.strict_json import unstorable_reason
+from homerelay.server.services.commands import (
+    WAITER_RECHECK_SECONDS,
+    CommandNotFoundError,
+    IdempotencyConflictError,
+    WaiterRefusedError,
+)
+from homerelay.server.services.homes import token_is_active
 from homerelay.server.storage.serialize import to_iso
 from homerelay.server.web.schemas import (
     AckIn,
@@ -45,6 +53,8 @@ def submit_command(body: CommandIn):
     key = request.headers.get("Idempotency-Key")
     if key is not None and not 1 <= len(key) <= IDEMPOTENCY_KEY_MAX:
         raise ApiError(400, f"Idempotency-Key must have 1 to {IDEMPOTENCY_KEY_MAX} characters")
+    if key is not None and unstorable_reason(key):
+        raise ApiError(400, f"Idempotency-Key: {unstorable_reason(key)}")
     confirmed = body.confirm or request.args.get("confirm", "").lower() in CONFIRM_WORDS
     try:
         submission = relay().submit_text(
@@ -97,7 +107,20 @@ def ack_command(path: CommandPath, body: AckIn):
 def next_command(query: NextQuery):
     """Long-poll: the next command as soon as there is one; 204 after `wait` seconds without one."""
     wait = min(query.wait, current_app.config["MAX_WAIT_SECONDS"])
-    command = wait_for_command(identity().home_id, wait)
+    long_polls = open_connections(LONG_POLLS)
+    token_id = identity().token_id
+    if wait > 0:
+        long_polls.acquire(token_id)
+    try:
+        command = wait_for_command(
+            identity().home_id, wait, still_allowed=lambda: token_is_active(relay().db, token_id),
+            recheck_seconds=current_app.config.get("SSE_HEARTBEAT_SECONDS", WAITER_RECHECK_SECONDS),
+        )
+    except WaiterRefusedError as error:
+        raise ApiError(401, "this token was revoked while it waited", headers={"WWW-Authenticate": "Bearer"}) from error
+    finally:
+        if wait > 0:
+            long_polls.release(token_id)
     if command is None:
         return "", 204, {"X-Homerelay-Max-Wait": str(current_app.config["MAX_WAIT_SECONDS"])}
     return command

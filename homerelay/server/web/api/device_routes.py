@@ -15,11 +15,15 @@ from homerelay.server.web.schemas import DevicesIn, DevicesOut, HouseIn, HouseOu
 def put_devices(body: DevicesIn):
     """The agent's full state of every device."""
     devices = [device.model_dump() for device in body.devices]
+    known = {(device.room, device.name) for device in relay().devices.house(identity().home_id).devices}
     seen = set()
     for device in devices:
         key = (device["room"], device["device"])
         if key in seen:
             raise ApiError(400, f"devices: {device['room']} {device['device']} is listed twice")
+        if key not in known:
+            raise ApiError(400, f"devices: the house has no {device['device']} in the {device['room']} "
+                                "(upload the house with PUT /api/v1/house first)")
         seen.add(key)
     return relay().report_devices(identity().home_id, devices)
 

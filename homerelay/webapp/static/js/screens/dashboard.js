@@ -97,6 +97,31 @@ export function update(reading) {
     paintMarks(); // an open period reaches up to now
   }
   byId("chart-empty").hidden = points.length > 0;
+  // A batch (the agent catching up after being offline) is one event with its `count`: only the
+  // newest reading came with it, so the chart fetches the rest.
+  if (Number(reading.count) > 1) reloadHistory();
+}
+
+let historyReload = null;
+let historyReloadAgain = false;
+
+/** Fetch the history again after a batch; batches arriving meanwhile cost one more fetch, not one each. */
+function reloadHistory() {
+  if (!chart) return;
+  if (historyReload) {
+    historyReloadAgain = true;
+    return;
+  }
+  historyReload = loadHistory()
+    .then(paintMarks)
+    .catch((error) => say(byId("dashboard-error"), api.describe(error), "error"))
+    .finally(() => {
+      historyReload = null;
+      if (historyReloadAgain) {
+        historyReloadAgain = false;
+        reloadHistory();
+      }
+    });
 }
 
 function trimToRange() {
