@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+
 import pytest
 
 from homerelay.server.services.confirmations import TERMINATE_DETAIL
@@ -106,7 +108,9 @@ def test_a_question_before_anything_is_known_says_so(client, app_headers, text, 
 
 
 def test_a_stale_reading_is_answered_as_old(client, app_headers, agent_headers):
-    client.post("/api/v1/readings", json={"temperature": 21.5, "humidity": 40, "at": "2020-01-01T00:00:00Z"},
+    # Stale, yet within the days of history kept (older readings are refused).
+    two_days_ago = (datetime.now(timezone.utc) - timedelta(days=2)).isoformat()
+    client.post("/api/v1/readings", json={"temperature": 21.5, "humidity": 40, "at": two_days_ago},
                 headers=agent_headers)
     answer = post(client, app_headers, {"text": "how warm is it"}).get_json()["answer"]
     assert answer.startswith("The sensor has not reported for ") and answer.endswith("was 21.5 °C and 40 % humidity.")
