@@ -47,7 +47,7 @@ def run(workdir: Path, commands: int = 40) -> list[Memory]:
         try:
             for index in range(commands):
                 sent = session.post(f"{server.url}/api/v1/commands",
-                                    json={"text": TEXTS[index % len(TEXTS)]}, timeout=5)
+                                    json={"confirm": True, "text": TEXTS[index % len(TEXTS)]}, timeout=5)
                 sent.raise_for_status()
                 _wait_finished(session, f"{server.url}/api/v1/commands/{sent.json()['id']}")
             # Let the agent report its devices and a reading or two before reading its memory.

@@ -67,6 +67,7 @@ EVENT_COMMAND = "command"
 EVENT_READING = "reading"
 EVENT_DEVICES = "devices"
 EVENT_AUTOMATION = "automation"
+EVENT_AGENT = "agent"
 
 # Sensor limits (DHT11 datasheet range is narrower; these are the physical bounds we accept).
 TEMPERATURE_MIN_C = -40.0
@@ -79,6 +80,10 @@ DEFAULT_PORT = 5002
 DEFAULT_LEASE_SECONDS = 30.0
 MAX_LONG_POLL_SECONDS = 60.0
 READING_INTERVAL_SECONDS = 10.0
+# An idle agent's poll cycle never takes less than this (at most 3 command requests a minute).
+AGENT_IDLE_POLL_SECONDS = 20.0
+# An agent not heard from for this long after its last request ends (or its long-poll's end) is offline.
+PRESENCE_GRACE_SECONDS = 15.0
 COMMAND_TEXT_MAX = 200
 
 # Environment variables.
@@ -87,3 +92,6 @@ ENV_SERVER = "HOMERELAY_SERVER"
 ENV_TOKEN = "HOMERELAY_TOKEN"
 ENV_LIMITS = "HOMERELAY_LIMITS"
 ENV_MAX_WAIT = "HOMERELAY_MAX_WAIT"
+
+# The header an agent sends with every request: `instance=<id>; version=<v>; simulated=1`.
+AGENT_HEADER = "X-Homerelay-Agent"

@@ -53,6 +53,12 @@ class RelayClient:
             raise ServerUnavailableError(f"{method} {path}: HTTP {status}: {detail}")
         raise RequestRejectedError(status, detail, _json_object(response))
 
+    def identify_as(self, header_value: str) -> None:
+        """Send `X-Homerelay-Agent: <header_value>` with every request (the agent's process and version)."""
+        from homerelay.const import AGENT_HEADER  # noqa: PLC0415
+
+        self._session.headers[AGENT_HEADER] = header_value
+
     # Agent role ---------------------------------------------------------------------------
 
     def put_house(self, mapping: dict) -> None:
@@ -95,9 +101,14 @@ class RelayClient:
 
     # App role (homerelay send) -----------------------------------------------------------
 
-    def post_command(self, text: str):
-        """Queue a command; returns the response (201 with the command, or raises)."""
-        return self.request("POST", f"{API}/commands", json={"text": text})
+    def post_command(self, text: str, confirm: bool = False):
+        """Queue a command (`confirm`: the person said yes); returns the response (201, 200) or raises."""
+        body = {"text": text, "confirm": True} if confirm else {"text": text}
+        return self.request("POST", f"{API}/commands", json=body)
+
+    def get_agent(self) -> dict:
+        """Whether the home's agent is connected (`GET /api/v1/agent`)."""
+        return self.request("GET", f"{API}/agent").json()
 
     def get_command(self, command_id) -> dict:
         """One command as the server knows it now."""

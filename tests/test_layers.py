@@ -27,7 +27,7 @@ LAYERS = {
     f"{SERVER}.storage": {f"{SERVER}.storage"},
     f"{SERVER}.fanout": {f"{SERVER}.fanout"},
 }
-APP_LEVEL = {SERVER, f"{SERVER}.serving"}
+APP_LEVEL = {SERVER, f"{SERVER}.serving", f"{SERVER}.gevent_worker"}
 def module_name(path: Path) -> str:
     """`homerelay/server/web/auth.py` -> `homerelay.server.web.auth` (a package's `__init__` -> the package)."""
     parts = list(path.relative_to(PACKAGE_DIR.parent).with_suffix("").parts)

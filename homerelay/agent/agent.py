@@ -5,11 +5,13 @@ from __future__ import annotations
 import enum
 import hashlib
 import logging
+import secrets
 import signal
 import threading
 import time
 
-from homerelay import const
+from homerelay import __version__, const
+from homerelay.agent_header import AgentIdentity
 from homerelay.agent.backoff import Backoff
 from homerelay.agent.devices import HouseDevices
 from homerelay.agent.executor import Executor
@@ -65,6 +67,8 @@ class Agent:
         self._client_factory = client_factory
         self._executor_factory = executor_factory
         self.state = AgentState.CONNECTING
+        # Names this process to the server with every request: two processes on one token show up.
+        self.instance = secrets.token_hex(8)
         self.stop_event = threading.Event()
         self.online = threading.Event()
         self.devices: HouseDevices | None = None
@@ -102,6 +106,9 @@ class Agent:
             self._open_house()
             if self.settings.voice is not None:
                 listener = self._start_listening()
+            identity = AgentIdentity(self.instance, __version__, self._simulated).header()
+            for each in (client, readings_client, state_client):
+                each.identify_as(identity)
             self.reporter = StateReporter(self.devices, state_client, self.stop_event)
             self.reporter.start()
             sensor = self._sensor or self._open_sensor()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import sys
 import time
+from datetime import datetime
 
 from homerelay import const
 from homerelay.cli.connection import add_server_arguments, require_server
@@ -14,6 +16,9 @@ EXIT_NOT_DONE = 1
 # Poll quickly at first (a loopback agent answers within milliseconds), then back off.
 FIRST_POLL = 0.05
 MAX_POLL = 0.5
+CONFIRMATION_REQUIRED = "confirmation_required"
+EXPIRES_HEADER = "X-Homerelay-Expires-At"
+YES_WORDS = ("y", "yes")
 
 
 def configure(parser):
@@ -24,6 +29,8 @@ def configure(parser):
                         help="what to do, e.g. turn on the kitchen light (quotes optional)")
     parser.add_argument("--timeout", type=float, default=15.0, metavar="S",
                         help="seconds to wait for the agent (default 15)")
+    parser.add_argument("--yes", action="store_true",
+                        help="say yes to what asks first (a garage door, an oven, terminate)")
     parser.add_argument("--json", action="store_true",
                         help="print the command as the server has it, as JSON on one line")
 
@@ -35,9 +42,10 @@ def run(args):
 
     require_server(args)
     client = RelayClient(args.server, args.token)
+    text = " ".join(args.text)
     try:
         try:
-            command = client.post_command(" ".join(args.text)).json()
+            response = post(client, text, args)
         except RequestRejectedError as error:
             if error.status != 422:
                 raise
@@ -46,12 +54,76 @@ def run(args):
             else:
                 print(f"not understood: {_with_suggestions(error.detail, error.body)}")
             return EXIT_NOT_DONE
-        command = wait_for(client, command, args.timeout)
+        if response is None:
+            return EXIT_NOT_DONE
+        body = response.json()
+        if "answer" in body:
+            print(json.dumps(body) if args.json else body["answer"])
+            return EXIT_DONE
+        offline = offline_notice(client, response.headers.get(EXPIRES_HEADER))
+        if offline is not None:
+            print(json.dumps(body) if args.json else offline)
+            return EXIT_NOT_DONE
+        command = wait_for(client, body, args.timeout)
         kinds = {} if args.json or command.get("result") else _kinds(client)
     finally:
         client.close()
     print(json.dumps(command) if args.json else describe(command, kinds))
     return EXIT_DONE if command["status"] == const.STATUS_DONE else EXIT_NOT_DONE
+
+
+def post(client, text: str, args):
+    """Post the command; on a 409 ask on the terminal (or take --yes) and post it again confirmed.
+
+    Returns the response, or None when it was not sent (declined, or no terminal to ask on).
+    """
+    from homerelay.errors import RequestRejectedError  # noqa: PLC0415
+
+    try:
+        return client.post_command(text, confirm=args.yes)
+    except RequestRejectedError as error:
+        if error.status != 409 or (error.body or {}).get("error") != CONFIRMATION_REQUIRED:
+            raise
+        if not sys.stdin.isatty():
+            print(f"needs a yes: {error.detail} Run it again with --yes to go ahead.")
+            return None
+        if not ask(error.detail):
+            print("not sent")
+            return None
+        return client.post_command(text, confirm=True)
+
+
+def ask(detail: str) -> bool:
+    """Ask on the terminal: "Open the garage door? [y/N]"; True for yes."""
+    prefix = "This will "
+    if detail.startswith(prefix):
+        what = detail[len(prefix):].rstrip(".")
+        question = f"{what[:1].upper()}{what[1:]}?"
+    else:
+        print(detail)
+        question = "Go ahead?"
+    try:
+        reply = input(f"{question} [y/N] ")
+    except EOFError:
+        return False
+    return reply.strip().lower() in YES_WORDS
+
+
+def offline_notice(client, expires_at: str | None) -> str | None:
+    """The line to print when the server says the Pi is offline; None when it is online (or cannot say)."""
+    from homerelay.errors import HomerelayError  # noqa: PLC0415
+
+    try:
+        presence = client.get_agent()
+    except HomerelayError:
+        return None   # an older server without presence: wait as before
+    if presence.get("online", True):
+        return None
+    notice = "the Pi is offline; the command is queued and will run when it is back"
+    if expires_at:
+        moment = datetime.fromisoformat(expires_at.replace("Z", "+00:00")).astimezone()
+        notice += f" (or expire at {moment:%H:%M})"
+    return notice
 
 
 def wait_for(client, command: dict, timeout: float) -> dict:

@@ -10,13 +10,20 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from homerelay import __version__
 from homerelay.server import config as server_config
+from homerelay.server.relay import EXTENSION as RELAY_EXTENSION
 from homerelay.server.relay import init_app as init_relay
 from homerelay.server.web.auth import SIGNIN_EXTENSION, SignInThrottle
 from homerelay.server.web.body_limit import init_body_limit
+from homerelay.server.web.connection_caps import init_connection_caps
 from homerelay.server.web.cors import init_cors
-from homerelay.server.web.http_errors import register_error_handlers, validation_error_response
+from homerelay.server.web.http_errors import (
+    register_error_handlers,
+    storage_unavailable_response,
+    validation_error_response,
+)
 from homerelay.server.web.legacy import register_legacy
 from homerelay.server.web.rate_limits import init_limits, storage_closer
+from homerelay.server.web.strict_json import init_strict_json
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +58,9 @@ def create_app(test_config: dict | None = None) -> OpenAPI:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
     register_error_handlers(app)
+    init_strict_json(app)
     init_body_limit(app)
+    init_connection_caps(app)
     close_limits = storage_closer(init_limits(app))
     if close_limits is not None:
         relay.on_close(close_limits)
@@ -73,9 +82,14 @@ def _register_surfaces(app: OpenAPI) -> None:
         """The OpenAPI 3 description of the v1 API."""
         return jsonify(app.api_doc)
 
+    health = app.extensions[RELAY_EXTENSION].health
+
     @app.get("/healthz", doc_ui=False)
     def healthz():
-        """Liveness: the process answers and its database responds."""
+        """Liveness: the process answers and its database takes a write; 503 with the reason if not."""
+        reason = health.fault()
+        if reason is not None:
+            return storage_unavailable_response(reason)
         return {"status": "ok", "version": __version__}
 
     @app.after_request

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import os
 
-from homerelay.const import DEFAULT_LEASE_SECONDS, ENV_LIMITS, ENV_MAX_WAIT, MAX_LONG_POLL_SECONDS
+from homerelay.const import (
+    DEFAULT_LEASE_SECONDS,
+    ENV_LIMITS,
+    ENV_MAX_WAIT,
+    MAX_LONG_POLL_SECONDS,
+    PRESENCE_GRACE_SECONDS,
+)
 from homerelay.errors import HomerelayError
 from homerelay.paths import database_url
 
@@ -32,8 +38,20 @@ def defaults() -> dict:
         # Readings come every 10 s; three missed in a row make the sensor stale.
         "READING_STALE_SECONDS": _env_float("HOMERELAY_STALE_SECONDS", 35.0),
         "READING_RETENTION_DAYS": _env_float("HOMERELAY_RETENTION_DAYS", 30.0),
+        # A home may send an offline day's backlog (8,640 at one per 10 s) at once, then one a second.
+        "READING_BURST": _env_float("HOMERELAY_READING_BURST", 10_000.0),
+        "READING_RATE_PER_SECOND": _env_float("HOMERELAY_READING_RATE", 1.0),
+        # Commands not yet carried out, per home; more are refused (429) until the agent catches up.
+        "MAX_UNFINISHED_COMMANDS": int(_env_float("HOMERELAY_MAX_UNFINISHED_COMMANDS", 100)),
+        # Finished commands are kept this long, and at most this many per home.
+        "COMMAND_HISTORY_DAYS": _env_float("HOMERELAY_COMMAND_HISTORY_DAYS", 30.0),
+        "COMMAND_HISTORY_MAX": int(_env_float("HOMERELAY_COMMAND_HISTORY_MAX", 10_000)),
         # A person's own switch of the cooled device holds the rule off this long.
         "COOLING_PAUSE_SECONDS": _env_float("HOMERELAY_COOLING_PAUSE", 900.0),
+        # An agent not heard from this long after its last request (or long-poll) is offline.
+        "PRESENCE_GRACE_SECONDS": _env_float("HOMERELAY_PRESENCE_GRACE", PRESENCE_GRACE_SECONDS),
+        # How often each process looks for agents whose time ran out, to announce them offline.
+        "PRESENCE_SWEEP_SECONDS": 2.0,
         "LIMITS_ENABLED": os.environ.get(ENV_LIMITS, "on").lower() not in ("off", "0", "false", "no"),
         "RATE_LIMITS": os.environ.get("HOMERELAY_RATE_LIMITS", "50 per second;2000 per minute"),
         "SIGNIN_FAILURE_LIMIT": os.environ.get("HOMERELAY_SIGNIN_LIMIT", "10 per minute"),
@@ -43,6 +61,9 @@ def defaults() -> dict:
         "TRUSTED_PROXIES": int(_env_float("HOMERELAY_TRUSTED_PROXIES", 0)),
         "CORS_ORIGINS": os.environ.get("HOMERELAY_CORS_ORIGINS", ""),  # closed unless web origins are named
         "MAX_CONTENT_LENGTH": 64 * 1024,
+        # Open at once per token and process: a phone needs one stream, an agent one long-poll.
+        "MAX_EVENT_STREAMS_PER_TOKEN": 20,
+        "MAX_LONG_POLLS_PER_TOKEN": 4,
         # Bring the schema up to date when the app starts; `homerelay serve` does it once,
         # before its workers start, and turns this off for them.
         "MIGRATE_ON_START": True,

@@ -8,20 +8,25 @@ from datetime import datetime
 
 from flask import Flask, current_app
 
-from homerelay.const import SOURCE_AUTOMATION, STATUS_REJECTED
-from homerelay.language import Action, ParseResult, parse
+from homerelay.const import INTENT_STATUS, SOURCE_AUTOMATION, STATUS_REJECTED
+from homerelay.language import Action, ParseResult, confirmation, parse
 from homerelay.server.fanout.hub import EventHub
 from homerelay.server.fanout.postgres import PgEventBridge
-from homerelay.server.services.commands import CommandQueue, NewCommand
+from homerelay.server.services.commands import CommandLimits, CommandQueue, NewCommand
+from homerelay.server.services.confirmations import ConfirmationNeeded, confirmation_needed, foreseen_states
 from homerelay.server.services.cooling import CoolingAutomation
 from homerelay.server.services.devices import DeviceStore
+from homerelay.server.services.health import StorageHealth
 from homerelay.server.services.homes import Homes
 from homerelay.server.services.legacy_slot import LegacySlot
+from homerelay.server.services.presence import AgentPresence
+from homerelay.server.services.questions import answer
+from homerelay.server.services.quotas import ReadingAllowance
 from homerelay.server.services.readings import ReadingStore
 from homerelay.server.storage.db import Database, libpq_url
 from homerelay.server.storage.migrate import upgrade_schema
 from homerelay.server.storage.models import COMMAND_TEXT_COLUMN, NUL_STAND_IN
-from homerelay.server.storage.records import Command, Reading
+from homerelay.server.storage.records import Command, DeviceState, DeviceStates, Reading
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +41,10 @@ class Submission:
     parsed: ParseResult
     command: Command | None
     created: bool
+    # Not queued: it waits for a person's yes (see `services.confirmations`).
+    confirmation: ConfirmationNeeded | None = None
+    # Not queued: a question, answered from the readings and the device states.
+    answer: str | None = None
 
 
 def history_text(text: str) -> str:
@@ -68,10 +77,22 @@ class Relay:
         # Several processes sharing a PostgreSQL database join their hubs (see `start_bridge`).
         self.bridge = start_bridge(self.db, self.hub)
         self._closers: list = []
+        # Set by `close`: open event streams end instead of reaching for a closed database.
+        self.closed = False
         self.homes = Homes(self.db)
-        self.queue = CommandQueue(self.db, self.hub, config["LEASE_SECONDS"], config["COMMAND_TTL_SECONDS"])
-        self.readings = ReadingStore(self.db, self.hub, config["READING_STALE_SECONDS"], config["READING_RETENTION_DAYS"])
+        self.health = StorageHealth(self.db)
+        self.queue = CommandQueue(
+            self.db, self.hub, config["LEASE_SECONDS"], config["COMMAND_TTL_SECONDS"],
+            CommandLimits(config["MAX_UNFINISHED_COMMANDS"], config["COMMAND_HISTORY_DAYS"], config["COMMAND_HISTORY_MAX"]),
+        )
+        allowance = ReadingAllowance(config["READING_BURST"], config["READING_RATE_PER_SECOND"])
+        self.readings = ReadingStore(
+            self.db, self.hub, config["READING_STALE_SECONDS"], config["READING_RETENTION_DAYS"], allowance
+        )
         self.devices = DeviceStore(self.db, self.hub)
+        self.presence = AgentPresence(
+            self.db, self.hub, config["PRESENCE_GRACE_SECONDS"], config["PRESENCE_SWEEP_SECONDS"]
+        )
         self.cooling = CoolingAutomation(
             self.db, self.hub, self.queue, self.devices, self.readings, config["COOLING_PAUSE_SECONDS"]
         )
@@ -80,14 +101,19 @@ class Relay:
         )
 
     def submit_text(
-        self, home_id: int, text: str, source: str, idempotency_key: str | None = None, keep_rejected: bool = False
+        self, home_id: int, text: str, source: str, idempotency_key: str | None = None,
+        confirmed: bool = True, answer_questions: bool = False, keep_rejected: bool = False,
     ) -> Submission:
         """Parse a sentence against the home's house and queue it if it was understood.
 
-        `keep_rejected` records a sentence that was not understood as a `rejected` command, for
-        clients that cannot show a refusal (the original app): the history then shows it.
+        Unless `confirmed`, a command that needs a person's yes is not queued (`confirmation`
+        says why); with `answer_questions`, a question is answered and not queued. The original
+        endpoints use neither: they queue what they are sent, as the original server did, and
+        with `keep_rejected` a sentence that was not understood is recorded as a `rejected`
+        command, since the original app cannot show a refusal: the history then shows it.
         """
-        parsed = parse(text, self.devices.house(home_id))
+        house = self.devices.house(home_id)
+        parsed = parse(text, house)
         kept = history_text(text)
         if not parsed.ok and keep_rejected:
             record = NewCommand(kept, source, None, (), status=STATUS_REJECTED, result=f"not understood: {parsed.error}")
@@ -95,6 +121,15 @@ class Relay:
             return Submission(parsed, command, True)
         if not parsed.ok:
             return Submission(parsed, None, False)
+        if answer_questions and parsed.intent == INTENT_STATUS:
+            latest = self.readings.latest(home_id)
+            stale = latest is not None and self.readings.is_stale(latest.at)
+            reply = answer(parsed, latest, stale, self.devices.states(home_id).devices, house)
+            return Submission(parsed, None, False, answer=reply)
+        if not confirmed:
+            needed = confirmation_needed(parsed, house, self.foreseen_states(home_id))
+            if needed is not None:
+                return Submission(parsed, None, False, confirmation=needed)
         command, created = self._queue(home_id, NewCommand(kept, source, parsed.intent, parsed.actions, idempotency_key))
         return Submission(parsed, command, created)
 
@@ -107,12 +142,31 @@ class Relay:
             house.device(action.room, action.device)
         return self._queue(home_id, NewCommand.switching(actions, source, idempotency_key))
 
+    def confirmation_for_actions(self, home_id: int, actions: list[Action]) -> ConfirmationNeeded | None:
+        """What device switches given as such need a person's yes for (a confirm device), or None."""
+        needed = confirmation(actions, self.devices.house(home_id), self.foreseen_states(home_id))
+        return None if needed is None else ConfirmationNeeded(needed.message, tuple(needed.actions))
+
     def _queue(self, home_id: int, new: NewCommand) -> tuple[Command, bool]:
         command, created = self.queue.submit(home_id, new)
         if created and new.source != SOURCE_AUTOMATION:
             # A person's own switch of the cooled device holds the rule off for a while.
             self.cooling.note_user_command(home_id, new.intent, new.actions)
         return command, created
+
+    def foreseen_states(self, home_id: int) -> dict[tuple[str, str], str]:
+        """Every device's state as reported, changed by the commands still queued."""
+        reported = self.devices.states(home_id)
+        unfinished = self.queue.unfinished(home_id, done_after=reported.updated_at)
+        return foreseen_states(reported.devices, unfinished, self.devices.house(home_id))
+
+    def report_devices(self, home_id: int, devices: list[DeviceState]) -> DeviceStates:
+        """Store the agent's device states; if the cooling rule's device changed, tell the rule's listeners too."""
+        before = self.cooling.device_state(home_id)
+        snapshot = self.devices.replace_states(home_id, devices)
+        if self.cooling.device_state(home_id) != before:
+            self.cooling.announce(home_id)
+        return snapshot
 
     def add_readings(self, home_id: int, readings: list[tuple[float, float, datetime]]) -> list[Reading]:
         """Store readings and let the cooling rule look at the newest."""
@@ -126,6 +180,8 @@ class Relay:
 
     def close(self) -> None:
         """Stop the cross-process bridge and release the database."""
+        self.closed = True
+        self.presence.close()
         if self.bridge is not None:
             self.bridge.stop()
         for closer in self._closers:

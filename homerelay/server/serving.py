@@ -10,6 +10,7 @@ tables; on SQLite the server runs one process.
 from __future__ import annotations
 
 import gc
+import ipaddress
 import logging
 import resource
 import signal
@@ -73,7 +74,8 @@ def serve(host: str, port: int, database_url: str, workers: int = 1) -> None:
     options = {
         "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
         "workers": workers,
-        "worker_class": "gevent",
+        # gunicorn's gevent worker, with a deadline on each request's headers (slow clients).
+        "worker_class": "homerelay.server.gevent_worker.HeaderDeadlineWorker",
         "worker_connections": WORKER_CONNECTIONS,
         # Long-polls last up to 60 s; keep-alive lets an agent reuse its connection.
         "keepalive": 75,
@@ -88,6 +90,7 @@ def serve(host: str, port: int, database_url: str, workers: int = 1) -> None:
         "worker_exit": close_worker_app,
         "post_worker_init": leave_interrupt_to_master,
     }
+    warn_if_trusting_beyond_loopback(host, app_config["TRUSTED_PROXIES"])
     raise_open_file_limit(WORKER_CONNECTIONS + SPARE_FILES)
     logger.info("homerelay server on http://%s:%s (database %s)", host, port, _redact(database_url))
     RelayServer(options, app_config).run()
@@ -125,6 +128,26 @@ def migrate_before_start(database_url: str) -> None:
     if result.returncode != 0:
         last_line = (result.stderr.strip().splitlines() or ["the migration failed"])[-1]
         raise HomerelayError(last_line)
+
+
+def warn_if_trusting_beyond_loopback(host: str, trusted_proxies: int) -> None:
+    """One warning when the server believes X-Forwarded-For while clients can reach it directly."""
+    if trusted_proxies <= 0 or _is_loopback(host):
+        return
+    logger.warning(
+        "HOMERELAY_TRUSTED_PROXIES=%s while listening on %s: a client that reaches the server directly can "
+        "forge its address (and slip past the sign-in throttle); listen on 127.0.0.1 behind the proxy, or set 0",
+        trusted_proxies, host,
+    )
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a name: it may resolve beyond loopback
 
 
 def raise_open_file_limit(wanted: int) -> int:

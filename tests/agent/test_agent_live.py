@@ -34,7 +34,7 @@ def app_session(relay_server):
 
 
 def send(session, server, text):
-    response = session.post(f"{server.url}/api/v1/commands", json={"text": text})
+    response = session.post(f"{server.url}/api/v1/commands", json={"confirm": True, "text": text})
     assert response.status_code == 201, response.text
     return response.json()["id"]
 

@@ -159,23 +159,54 @@ def server_factory(chromium_path):
     return make_server
 
 
+@dataclass
+class Agent:
+    """A simulated Pi agent (`homerelay agent --simulate`) for a server; it can be stopped and started."""
+
+    server: Server
+    name: str = "agent"
+    process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        """Start the agent process (again) and wait until it has reported its devices."""
+        log = open(self.server.workdir / f"{self.name}.log", "ab")
+        self.process = subprocess.Popen(
+            homerelay(
+                "agent", "--simulate", "--server", self.server.url, "--token", self.server.agent_token,
+                "--state-file", str(self.server.workdir / f"{self.name}-state.json"),
+            ),
+            env=subprocess_env(), cwd=self.server.workdir, stdout=log, stderr=subprocess.STDOUT,
+        )
+        log.close()
+        wait_until(self._ready, STARTUP_SECONDS, self.name, self.process)
+
+    def _ready(self) -> bool:
+        """Devices reported, and the server counts the agent as online (where it says so)."""
+        if not self.server.api("GET", "/devices").json()["devices"]:
+            return False
+        presence = self.server.api("GET", "/agent")
+        return presence.status_code == 404 or (presence.ok and presence.json()["online"])
+
+    def stop(self) -> None:
+        """Stop the agent process (as Ctrl-C does)."""
+        if self.process is not None:
+            stop(self.process)
+
+    @property
+    def running(self) -> bool:
+        """Whether the process is alive."""
+        return self.process is not None and self.process.poll() is None
+
+
 @pytest.fixture(scope="session")
 def agent(server):
-    """The simulated Pi agent (`homerelay agent --simulate`), connected and reporting."""
-    log = open(server.workdir / "agent.log", "ab")
-    process = subprocess.Popen(
-        homerelay(
-            "agent", "--simulate", "--server", server.url, "--token", server.agent_token,
-            "--state-file", str(server.workdir / "agent-state.json"),
-        ),
-        env=subprocess_env(), cwd=server.workdir, stdout=log, stderr=subprocess.STDOUT,
-    )
-    log.close()
+    """The simulated Pi agent, connected and reporting; a test that stops it starts it again."""
+    instance = Agent(server)
+    instance.start()
     try:
-        wait_until(lambda: server.api("GET", "/devices").json()["devices"], STARTUP_SECONDS, "agent", process)
-        yield process
+        yield instance
     finally:
-        stop(process)
+        instance.stop()
 
 
 @pytest.fixture

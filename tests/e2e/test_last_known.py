@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from .conftest import PHONE, PageProblems, homerelay, subprocess_env
+from .helpers import CONNECTED, open_screen, snap
 
 pytestmark = pytest.mark.browser
 
@@ -60,18 +61,6 @@ def wait_until_kept(page, temperature: float) -> dict:
     return stored(page)
 
 
-def open_screen(page, name: str) -> None:
-    """Tap a tab in the bottom navigation and wait for its screen."""
-    page.get_by_role("navigation", name="Screens").get_by_role("link", name=name, exact=True).click()
-    expect(page.get_by_role("heading", level=2, name=name, exact=True)).to_be_visible()
-
-
-def snap(page, path) -> None:
-    """A full-page screenshot from the top."""
-    page.evaluate("window.scrollTo(0, 0)")
-    page.screenshot(path=path, full_page=True)
-
-
 def second_home(server) -> dict:
     """Another home on the same server (same origin, same browser storage): its tokens."""
     created = subprocess.run(
@@ -100,7 +89,7 @@ def test_server_down_shows_the_last_known_state_marked_and_live_data_replaces_it
         past_readings(server, server.agent_token)
         report(server, server.agent_token, {KITCHEN}, 23.5)
         page.goto(f"{server.url}/#token={server.app_token}")
-        expect(page.locator("#live")).to_have_text("Live")
+        expect(page.locator("#live")).to_have_text(CONNECTED)
         assert page.evaluate(CONTROLLED)  # the shell can be served without the server
         open_screen(page, "Devices")
         kitchen = page.get_by_role("switch", name="kitchen light")
@@ -138,7 +127,7 @@ def test_server_down_shows_the_last_known_state_marked_and_live_data_replaces_it
 
         server.start()
         report(server, server.agent_token, set(), 24.0)  # changed while the page was away
-        expect(page.locator("#live")).to_have_text("Live", timeout=20_000)
+        expect(page.locator("#live")).to_have_text(CONNECTED, timeout=20_000)
         expect(banner).to_be_hidden()
         expect(page.locator("#temperature-value")).to_have_text("24.0")
         expect(page.get_by_text("Last known, not live")).to_be_hidden()
@@ -179,7 +168,7 @@ def test_another_home_never_sees_the_first_homes_state(phone, server_factory, tm
         report(server, server.agent_token, {KITCHEN}, 23.5)
         report(server, other["agent_token"], set(), 18.0)
         page.goto(f"{server.url}/#token={server.app_token}")
-        expect(page.locator("#live")).to_have_text("Live")
+        expect(page.locator("#live")).to_have_text(CONNECTED)
         assert page.evaluate(CONTROLLED)
         first = wait_until_kept(page, 23.5)
 
@@ -202,7 +191,7 @@ def test_another_home_never_sees_the_first_homes_state(phone, server_factory, tm
         expect(page.locator("#temperature-value")).to_have_text("–")
 
         server.start()
-        expect(page.locator("#live")).to_have_text("Live", timeout=20_000)
+        expect(page.locator("#live")).to_have_text(CONNECTED, timeout=20_000)
         expect(page.get_by_role("switch", name="kitchen light")).not_to_be_checked()
         open_screen(page, "Dashboard")
         expect(page.locator("#temperature-value")).to_have_text("18.0")

@@ -78,7 +78,7 @@ def test_tokens_never_appear_in_the_server_or_agent_logs(server_process, databas
         )
     try:
         with AppSession(base, app) as session:
-            command_id = session.post("/api/v1/commands", json={"text": "open the garage door"}).json()["id"]
+            command_id = session.post("/api/v1/commands", json={"confirm": True, "text": "open the garage door"}).json()["id"]
             eventually(lambda: session.command(command_id)["status"] == "done", timeout=30)
             eventually(lambda: session.get("/api/v1/readings/latest").json()["at"], timeout=10)
     finally:
@@ -268,7 +268,8 @@ ROLE_OF = {
     "submit_command": "app", "list_commands": "app", "get_command": "both", "ack_command": "agent",
     "next_command": "agent", "put_devices": "agent", "get_devices": "both", "put_house": "agent",
     "get_house": "both", "events": "app", "add_readings": "agent", "latest_reading": "app",
-    "reading_history": "app", "get_cooling": "app", "put_cooling": "app",
+    "reading_history": "app", "get_cooling": "app", "put_cooling": "app", "resume_cooling": "app",
+    "agent_presence": "app",
     # the original endpoints: one URL for the phone and the Pi, so either token (v1's get_devices
     # is app only: see V1_ROLE_OF)
     "set_command": "both", "set_data": "both", "get_data": "both", "set_threshold": "both",

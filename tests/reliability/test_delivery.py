@@ -54,7 +54,7 @@ def send_all(server, senders: int, per_sender: int) -> list[list[int]]:
         with AppSession(server.url, server.tokens.app_token) as session:
             start.wait()
             for _ in range(per_sender):
-                response = session.post("/api/v1/commands", json={"text": rng.choice(SENTENCES)})
+                response = session.post("/api/v1/commands", json={"confirm": True, "text": rng.choice(SENTENCES)})
                 assert response.status_code == 201, response.text
                 results[index].append(response.json()["id"])
 
@@ -78,7 +78,8 @@ def assert_carried_out_once_in_order(sent: list[list[int]], carried_out: list[in
 
 @pytest.mark.slow
 def test_many_senders_lost_acks_nothing_lost_nothing_twice_order_kept(threaded_server, run_agent, recorded):
-    server = threaded_server(LEASE_SECONDS=0.15)
+    # 120 commands sent as fast as six threads can: more wait at once than a home may queue.
+    server = threaded_server(LEASE_SECONDS=0.15, MAX_UNFINISHED_COMMANDS=1000)
     LossyAckClient.lost = 0
     run = run_agent(server.url, server.tokens.agent_token, client_class=LossyAckClient)
     sent = send_all(server, senders=6, per_sender=20)
@@ -108,7 +109,7 @@ def test_same_idempotency_key_from_two_threads_at_once_queues_one_command(thread
             for n in range(rounds):
                 barrier.wait()
                 response = session.post(
-                    "/api/v1/commands", json={"text": "turn on the tv"}, headers={"Idempotency-Key": f"key-{n}"}
+                    "/api/v1/commands", json={"confirm": True, "text": "turn on the tv"}, headers={"Idempotency-Key": f"key-{n}"}
                 )
                 answers[n].append((response.status_code, response.json()["id"]))
 
@@ -140,7 +141,7 @@ def test_agent_killed_between_carrying_out_and_ack_does_not_act_twice(threaded_s
     server = threaded_server(LEASE_SECONDS=0.3)
     DyingClient.died = False
     with AppSession(server.url, server.tokens.app_token) as session:
-        command_id = session.post("/api/v1/commands", json={"text": "open the garage door"}).json()["id"]
+        command_id = session.post("/api/v1/commands", json={"confirm": True, "text": "open the garage door"}).json()["id"]
         first = run_agent(server.url, server.tokens.agent_token, client_class=DyingClient)
         first.thread.join(10)
         assert isinstance(first.error, SystemExit)
@@ -152,7 +153,7 @@ def test_agent_killed_between_carrying_out_and_ack_does_not_act_twice(threaded_s
         run_agent(server.url, server.tokens.agent_token, client_class=RelayClient)
         done = eventually(lambda: (c := session.command(command_id))["status"] == "done" and c)
         assert done["result"] == "garage door open"
-        later = session.post("/api/v1/commands", json={"text": "turn on the tv"}).json()["id"]
+        later = session.post("/api/v1/commands", json={"confirm": True, "text": "turn on the tv"}).json()["id"]
         eventually(lambda: session.command(later)["status"] == "done")
     assert recorded == [command_id, later]
 
@@ -160,11 +161,11 @@ def test_agent_killed_between_carrying_out_and_ack_does_not_act_twice(threaded_s
 def test_command_expired_while_the_agent_was_away_is_never_carried_out(threaded_server, run_agent, recorded):
     server = threaded_server(COMMAND_TTL_SECONDS=0.5)
     with AppSession(server.url, server.tokens.app_token) as session:
-        stale = session.post("/api/v1/commands", json={"text": "open the garage door"}).json()["id"]
+        stale = session.post("/api/v1/commands", json={"confirm": True, "text": "open the garage door"}).json()["id"]
         eventually(lambda: session.command(stale)["created_at"], timeout=1)
         threading.Event().wait(0.7)
         run = run_agent(server.url, server.tokens.agent_token)
-        fresh = session.post("/api/v1/commands", json={"text": "turn on the tv"}).json()["id"]
+        fresh = session.post("/api/v1/commands", json={"confirm": True, "text": "turn on the tv"}).json()["id"]
         eventually(lambda: session.command(fresh)["status"] == "done")
         assert session.command(stale)["status"] == "expired"
     assert recorded == [fresh]
@@ -181,7 +182,7 @@ def test_ack_lost_in_an_outage_longer_than_the_ttl_still_reports_done(threaded_s
     assert run.agent.online.wait(10)
     link.swallow = b"POST /api/v1/commands/"
     with AppSession(server.url, server.tokens.app_token) as session:
-        command_id = session.post("/api/v1/commands", json={"text": "open the garage door"}).json()["id"]
+        command_id = session.post("/api/v1/commands", json={"confirm": True, "text": "open the garage door"}).json()["id"]
         # Carried out; the ack is lost and the link stays down past the command's time to live.
         assert link.swallowed.wait(10)
         link.cut()
@@ -197,8 +198,8 @@ def test_ack_lost_in_an_outage_longer_than_the_ttl_still_reports_done(threaded_s
 def test_late_ack_of_a_command_that_expired_after_delivery_is_recorded(make_home):
     home = make_home(LEASE_SECONDS=0.05, COMMAND_TTL_SECONDS=0.3)
     client, agent, phone = home.client, home.agent_headers, home.app_headers
-    delivered = client.post("/api/v1/commands", json={"text": "open the door"}, headers=phone).get_json()["id"]
-    never = client.post("/api/v1/commands", json={"text": "turn on the tv"}, headers=phone).get_json()["id"]
+    delivered = client.post("/api/v1/commands", json={"confirm": True, "text": "open the door"}, headers=phone).get_json()["id"]
+    never = client.post("/api/v1/commands", json={"confirm": True, "text": "turn on the tv"}, headers=phone).get_json()["id"]
     assert client.get("/api/v1/agent/next", headers=agent).get_json()["id"] == delivered
     time.sleep(0.4)
     assert client.get("/api/v1/agent/next", headers=agent).status_code == 204

@@ -25,7 +25,7 @@ def submit_until_answered(session: AppSession, text: str, key: str, deadline: fl
     """Post one command, retrying with the same Idempotency-Key while the server is down."""
     while time.monotonic() < deadline:
         try:
-            response = session.post("/api/v1/commands", json={"text": text}, headers={"Idempotency-Key": key})
+            response = session.post("/api/v1/commands", json={"confirm": True, "text": text}, headers={"Idempotency-Key": key})
         except requests.RequestException:
             time.sleep(0.05)
             continue
@@ -99,7 +99,7 @@ def test_network_cut_and_restored_agent_resumes_and_buffered_readings_arrive(
         eventually(lambda: not run.agent.online.is_set(), timeout=10)
         time.sleep(1.0)
         # Commands keep coming while the Pi is cut off; they wait on the server.
-        during = session.post("/api/v1/commands", json={"text": "turn on the bedroom fan"}).json()["id"]
+        during = session.post("/api/v1/commands", json={"confirm": True, "text": "turn on the bedroom fan"}).json()["id"]
         time.sleep(0.5)
         buffered = len(run.agent.uploader.buffer)
         assert buffered >= 5, "the agent should have kept readings while offline"
@@ -136,7 +136,7 @@ def test_agent_process_killed_before_its_ack_recognises_the_redelivery(threaded_
     first = start_agent("agent-1.log")
     try:
         with AppSession(server.url, server.tokens.app_token) as session:
-            command_id = session.post("/api/v1/commands", json={"text": "open the garage door"}).json()["id"]
+            command_id = session.post("/api/v1/commands", json={"confirm": True, "text": "open the garage door"}).json()["id"]
 
             def remembered():
                 # Read the file as a restarted agent would.

@@ -84,7 +84,7 @@ def test_a_database_from_before_migrations_is_stamped_and_upgraded_in_place(empt
     try:
         assert _revision(empty_database_url) == HEAD
         client = app.test_client()
-        posted = client.post("/api/v1/commands", json={"text": "open the garage door"},
+        posted = client.post("/api/v1/commands", json={"confirm": True, "text": "open the garage door"},
                              headers={"Authorization": f"Bearer {APP_TOKEN}"})
         assert posted.status_code == 201
         delivered = client.get("/api/v1/agent/next?wait=0", headers={"Authorization": f"Bearer {AGENT_TOKEN}"})

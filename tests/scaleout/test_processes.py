@@ -16,7 +16,7 @@ CROSS_PROCESS_WAKE_SECONDS = 0.25
 
 
 def post_command(server, tokens, text: str) -> dict:
-    response = requests.post(f"{server.url}/api/v1/commands", json={"text": text}, headers=bearer(tokens.app_token), timeout=5)
+    response = requests.post(f"{server.url}/api/v1/commands", json={"confirm": True, "text": text}, headers=bearer(tokens.app_token), timeout=5)
     assert response.status_code == 201, response.text
     return response.json()
 

@@ -49,7 +49,7 @@ def test_serve_runs_gunicorn_and_answers(tmp_path):
         health = requests.get(f"{base}/healthz", timeout=5)
         assert health.json()["status"] == "ok"
         assert health.headers["Server"] == "gunicorn"
-        posted = requests.post(f"{base}/api/v1/commands", json={"text": "open the garage door"},
+        posted = requests.post(f"{base}/api/v1/commands", json={"confirm": True, "text": "open the garage door"},
                                headers={"Authorization": f"Bearer {tokens['app_token']}"}, timeout=5)
         assert posted.status_code == 201
         delivered = requests.get(f"{base}/api/v1/agent/next?wait=5",

@@ -136,5 +136,5 @@ def test_rule_reports_when_it_holds_the_fan_on(client, app_headers, agent_header
     rule = client.get("/api/v1/automations/cooling", headers=app_headers).get_json()
     assert rule == {
         "enabled": True, "threshold": 26.0, "hysteresis": 0.5, "room": "living_room", "device": "fan",
-        "active": True, "paused_until": None,
+        "pause_minutes": 15, "active": True, "device_state": "on", "paused_until": None, "paused_because": None,
     }

@@ -29,7 +29,7 @@ def test_event_stream_follows_the_home(live_server):
     assert stream.status_code == 200
     assert stream.headers["Content-Type"].startswith("text/event-stream")
     events: list = []
-    reader = threading.Thread(target=read_events, args=(stream, 5, events))
+    reader = threading.Thread(target=read_events, args=(stream, 7, events))
     reader.start()
     try:
         command = requests.post(f"{live_server.url}/api/v1/commands", json={"text": "turn on the tv"}, headers=app_auth).json()
@@ -41,6 +41,10 @@ def test_event_stream_follows_the_home(live_server):
         reader.join(timeout=10)
     finally:
         stream.close()
+    # The agent's presence comes first; the agent's first request then brings it online.
+    assert events[0][0] == "agent" and events[0][1]["online"] is False
+    assert [data["online"] for name, data in events if name == "agent"][:2] == [False, True]
+    events = [(name, data) for name, data in events if name != "agent"]
     names = [name for name, _ in events]
     assert names[:4] == ["command", "reading", "devices", "automation"]
     assert events[0][1] == command

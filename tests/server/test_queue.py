@@ -11,7 +11,8 @@ from tests.support.homes import add_home, relay_of
 
 
 def post(client, headers, text):
-    return client.post("/api/v1/commands", json={"text": text}, headers=headers)
+    # Yes to what needs it (the garage door): these tests are about the queue.
+    return client.post("/api/v1/commands", json={"text": text, "confirm": True}, headers=headers)
 
 
 def next_command(client, headers, wait=0):
@@ -88,13 +89,16 @@ def test_long_poll_times_out_with_204(client, agent_headers):
 
 def test_unacknowledged_command_is_delivered_again_after_its_lease(make_home):
     home = make_home(LEASE_SECONDS=0.3)
-    client, agent = home.client, home.agent_headers
+    client = home.client
+    # Two agent processes on one token: the one that has the command is still connected.
+    agent = {**home.agent_headers, "X-Homerelay-Agent": "instance=first"}
+    other = {**home.agent_headers, "X-Homerelay-Agent": "instance=second"}
     first = post(client, home.app_headers, "turn on the kitchen light").get_json()
     post(client, home.app_headers, "turn off the kitchen light")
     assert next_command(client, agent).get_json()["id"] == first["id"]
     # While the lease runs, nothing behind it is handed out: order is kept.
-    assert next_command(client, agent).status_code == 204
-    again = next_command(client, agent, wait=2).get_json()
+    assert next_command(client, other).status_code == 204
+    again = next_command(client, other, wait=2).get_json()
     assert again["id"] == first["id"]
 
 
@@ -165,7 +169,12 @@ def test_max_wait_caps_the_long_poll(make_home):
 
 def test_device_switches_are_queued_as_given_with_the_languages_sentence(client, app_headers, agent_headers):
     switches = [{"room": "kitchen", "device": "light", "action": "on"}, {"room": "garage", "device": "door", "action": "on"}]
-    response = client.post("/api/v1/commands", json={"actions": switches}, headers=app_headers)
+    # The garage door asks for a yes, given as switches just as in a sentence.
+    asked = client.post("/api/v1/commands", json={"actions": switches}, headers=app_headers)
+    assert asked.status_code == 409 and asked.get_json()["error"] == "confirmation_required"
+    assert asked.get_json()["actions"] == [switches[1]]
+    assert client.get("/api/v1/agent/next", headers=agent_headers).status_code == 204
+    response = client.post("/api/v1/commands", json={"actions": switches, "confirm": True}, headers=app_headers)
     assert response.status_code == 201
     command = response.get_json()
     assert command["actions"] == switches

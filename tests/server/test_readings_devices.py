@@ -6,6 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 from homerelay.house import House
 from tests.support.homes import relay_of
+from homerelay.server.services.readings import INSERT_READING
 
 
 def iso(moment):
@@ -48,7 +49,9 @@ def test_history_since_and_limit(client, app_headers, agent_headers):
 
 def test_old_readings_are_pruned_after_the_retention(app, home, client, app_headers, agent_headers):
     long_ago = datetime.now(timezone.utc) - timedelta(days=60)
-    client.post("/api/v1/readings", json=[{"temperature": 1, "humidity": 1, "at": iso(long_ago)}], headers=agent_headers)
+    # The API refuses a reading that old; one stored before the retention was shortened is like it.
+    with app.extensions["homerelay"].db.writing() as connection:
+        connection.execute(INSERT_READING, [{"home_id": home.home_id, "temperature": 1, "humidity": 1, "at": long_ago}])
     client.post("/api/v1/readings", json={"temperature": 2, "humidity": 2}, headers=agent_headers)
     assert relay_of(app).readings.prune() == 1
     assert [r["temperature"] for r in client.get("/api/v1/readings", headers=app_headers).get_json()["readings"]] == [2]

@@ -69,7 +69,7 @@ def test_validation_detail_names_the_field(client, app_headers):
 def test_a_command_of_blanks_only_is_refused_as_empty(client, app_headers, text):
     response = client.post("/api/v1/commands", json={"text": text}, headers=app_headers)
     assert response.status_code == 400
-    assert response.get_json()["detail"] == "text: Value error, the command text is empty"
+    assert response.get_json()["detail"] == "The command text is empty."
 
 
 @pytest.mark.parametrize("text", ["\u0085", "\x1c", "\u200b"])

@@ -11,7 +11,8 @@ from typing import Protocol
 
 logger = logging.getLogger(__name__)
 
-# A subscriber that falls this far behind is dropped rather than letting memory grow.
+# A subscriber that falls this far behind is closed rather than letting memory grow: its client
+# reconnects and reloads, which costs less than catching up on stale events one by one.
 SUBSCRIBER_BACKLOG = 256
 
 
@@ -31,6 +32,8 @@ class Subscription:
         self.home_id = home_id
         self._hub = hub
         self._queue: queue.Queue[Event] = queue.Queue(maxsize=SUBSCRIBER_BACKLOG)
+        # Set once the listener fell behind: its stream ends and the client starts afresh.
+        self.fell_behind = False
 
     def get(self, timeout: float) -> Event | None:
         """The next event, or None after `timeout` seconds without one."""
@@ -40,11 +43,16 @@ class Subscription:
             return None
 
     def offer(self, event: Event) -> None:
-        """Queue an event; a listener that stopped reading loses the oldest ones."""
+        """Queue an event; a listener that stopped reading is closed (one log line, not one per event)."""
+        if self.fell_behind:
+            return
         try:
             self._queue.put_nowait(event)
         except queue.Full:
-            logger.warning("event listener of home %s is behind; dropping an event", self.home_id)
+            self.fell_behind = True
+            self.close()
+            logger.warning("an event listener of home %s fell %d events behind; closing its stream",
+                           self.home_id, SUBSCRIBER_BACKLOG)
 
     def close(self) -> None:
         """Stop receiving events."""

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Callable
 
-from sqlalchemy import and_, bindparam, insert, or_, select, update
+from sqlalchemy import Text, and_, bindparam, cast, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from homerelay.clock import utcnow
 from homerelay.const import (
     EVENT_COMMAND,
     FINISHED_STATUSES,
+    INTENT_ALL_OFF,
     INTENT_CONTROL,
+    INTENT_TERMINATE,
     STATUS_DELIVERED,
     STATUS_DONE,
     STATUS_EXPIRED,
@@ -26,6 +30,8 @@ from homerelay.language import Action
 from homerelay.language.phrasing import sentence
 from homerelay.language.vocabulary import default_vocabulary
 from homerelay.server.fanout.hub import EventHub
+from homerelay.server.services.presence import instance_online
+from homerelay.server.services.quotas import QuotaExceededError
 from homerelay.server.storage.db import Database
 from homerelay.server.storage.models import Command as CommandRow
 from homerelay.server.storage.records import Command, actions_to_json
@@ -58,6 +64,7 @@ DELIVER = update(COMMANDS).where(BY_ID).values(
     delivered_at=bindparam("now"),
     lease_until=bindparam("lease_until"),
     attempts=COMMANDS.c.attempts + 1,
+    delivered_to=bindparam("instance"),
 )
 EXPIRE = update(COMMANDS).where(BY_ID).values(
     status=STATUS_EXPIRED, result=bindparam("result"), done_at=bindparam("now")
@@ -66,6 +73,37 @@ FINISH = update(COMMANDS).where(BY_ID).values(
     status=bindparam("status"), result=bindparam("result"), done_at=bindparam("now"), lease_until=None
 )
 EXPIRED_RESULT = "expired: not carried out in time"
+# Refused submissions to a full queue may try again this much later.
+QUEUE_FULL_RETRY_SECONDS = 5
+UNFINISHED_COUNT = select(func.count()).select_from(
+    select(COMMANDS.c.id)
+    .where(COMMANDS.c.home_id == bindparam("home_id"), COMMANDS.c.status.in_(UNFINISHED_STATUSES))
+    .limit(bindparam("cap"))
+    .subquery()
+)
+# The history is pruned every this many submissions (per process), by age and per home by count.
+PRUNE_EVERY = 200
+PRUNE_OLD_COMMANDS = delete(COMMANDS).where(
+    COMMANDS.c.created_at < bindparam("cutoff"), COMMANDS.c.status.in_(FINISHED_STATUSES)
+)
+OLDEST_KEPT = (
+    select(COMMANDS.c.id).where(COMMANDS.c.home_id == bindparam("home_id"))
+    .order_by(COMMANDS.c.id.desc()).limit(1).offset(bindparam("skip"))
+)
+PRUNE_HOME_COMMANDS = delete(COMMANDS).where(
+    COMMANDS.c.home_id == bindparam("home_id"), COMMANDS.c.id < bindparam("oldest_kept"),
+    COMMANDS.c.status.in_(FINISHED_STATUSES),
+)
+ALL_DEVICES_INTENTS = (INTENT_ALL_OFF, INTENT_TERMINATE)
+# A waiting long-poll asks at least this often whether its caller may still receive commands.
+WAITER_RECHECK_SECONDS = 15.0
+# A parked long-poll looks at its client's connection this often, so a killed agent's poll ends
+# (and claims nothing) within about this long.
+CONNECTION_CHECK_SECONDS = 1.0
+
+
+class WaiterRefusedError(HomerelayError, PermissionError):
+    """A waiting long-poll's caller lost the right to receive commands (its token was revoked)."""
 
 
 class CommandNotFoundError(HomerelayError, LookupError):
@@ -74,6 +112,15 @@ class CommandNotFoundError(HomerelayError, LookupError):
 
 class IdempotencyConflictError(HomerelayError, ValueError):
     """An Idempotency-Key was reused with a different command text."""
+
+
+@dataclass(frozen=True)
+class CommandLimits:
+    """How much of a home's queue is kept: unfinished commands at once, finished ones by age and count."""
+
+    max_unfinished: int = 100
+    history_days: float = 30.0
+    history_max: int = 10_000
 
 
 @dataclass(frozen=True)
@@ -99,11 +146,14 @@ class NewCommand:
 class CommandQueue:
     """Stores commands of every home and hands them to agents one at a time, oldest first."""
 
-    def __init__(self, db: Database, hub: EventHub, lease_seconds: float, ttl_seconds: float) -> None:
+    def __init__(self, db: Database, hub: EventHub, lease_seconds: float, ttl_seconds: float,
+                 limits: CommandLimits = CommandLimits()) -> None:
         self.db = db
         self.hub = hub
         self.lease = timedelta(seconds=lease_seconds)
         self.ttl = timedelta(seconds=ttl_seconds)
+        self.limits = limits
+        self._submits = 0
 
     def submit(self, home_id: int, new: NewCommand) -> tuple[Command, bool]:
         """Queue a command; returns it and whether it was created (False: an idempotent replay)."""
@@ -115,6 +165,12 @@ class CommandQueue:
                 earlier = self._earlier(connection, home_id, new)
                 if earlier is not None:
                     return earlier, False
+                waiting = connection.execute(UNFINISHED_COUNT, {"home_id": home_id, "cap": self.limits.max_unfinished})
+                if waiting.scalar() >= self.limits.max_unfinished:
+                    raise QuotaExceededError(
+                        f"the house has too many commands waiting ({self.limits.max_unfinished} not yet carried "
+                        "out); try again once the agent has caught up", QUEUE_FULL_RETRY_SECONDS,
+                    )
                 inserted = connection.execute(
                     INSERT_COMMAND,
                     {
@@ -145,7 +201,27 @@ class CommandQueue:
                           created_at, None, done_at)
         logger.debug("queued command %s for home %s: %s", command_id, home_id, new.actions)
         self._announce(home_id, [created])
+        self._submits += 1
+        if self._submits >= PRUNE_EVERY:
+            self._submits = 0
+            self.prune(home_id)
         return created, True
+
+    def prune(self, home_id: int) -> int:
+        """Forget finished commands older than the history's age, and the home's beyond its count."""
+        cutoff = utcnow() - timedelta(days=self.limits.history_days)
+        with self.db.writing(durable=False) as connection:
+            removed = connection.execute(PRUNE_OLD_COMMANDS, {"cutoff": cutoff}).rowcount or 0
+            oldest_kept = connection.execute(
+                OLDEST_KEPT, {"home_id": home_id, "skip": self.limits.history_max - 1}
+            ).scalar()
+            if oldest_kept is not None:
+                removed += connection.execute(
+                    PRUNE_HOME_COMMANDS, {"home_id": home_id, "oldest_kept": oldest_kept}
+                ).rowcount or 0
+        if removed:
+            logger.info("pruned %d finished commands", removed)
+        return removed
 
     @staticmethod
     def _earlier(connection, home_id: int, new: NewCommand) -> Command | None:
@@ -182,23 +258,70 @@ class CommandQueue:
         with self.db.reading() as session:
             return [Command.from_row(row) for row in session.execute(query)]
 
-    def next_for_agent(self, home_id: int, wait: float) -> Command | None:
-        """Long-poll: the next command to carry out, as soon as there is one, or None after `wait` s."""
+    def unfinished_touching(self, home_id: int, room: str, device: str, done_after: datetime | None = None) -> list[Command]:
+        """As `unfinished`, but only the commands that may switch `room` `device` (or everything off).
+
+        Cooling asks on every reading: a long queue of other devices' commands must not be read
+        and decoded each time, so the database picks the candidates and only they are decoded.
+        """
+        wanted = COMMANDS.c.status.in_(UNFINISHED_STATUSES)
+        if done_after is not None:
+            wanted = or_(wanted, and_(COMMANDS.c.status == STATUS_DONE, COMMANDS.c.done_at > done_after))
+        actions = cast(COMMANDS.c.actions, Text)
+        names_it = and_(actions.contains(json.dumps(room), autoescape=True),
+                        actions.contains(json.dumps(device), autoescape=True))
+        query = (
+            select(COMMANDS)
+            .where(COMMANDS.c.home_id == home_id, wanted, or_(COMMANDS.c.intent.in_(ALL_DEVICES_INTENTS), names_it))
+            .order_by(COMMANDS.c.id)
+        )
+        with self.db.reading() as session:
+            return [Command.from_row(row) for row in session.execute(query)]
+
+    def next_for_agent(
+        self, home_id: int, wait: float, instance: str | None = None, connected: Callable[[], bool] | None = None,
+        still_allowed: Callable[[], bool] | None = None, recheck_seconds: float = WAITER_RECHECK_SECONDS,
+    ) -> Command | None:
+        """Long-poll: the next command to carry out, as soon as there is one, or None after `wait` s.
+
+        `instance` names the agent process asking: a command out on a lease to that same process,
+        or to one that is gone, is handed out again at once (its earlier delivery is over); None
+        keeps the plain lease. `connected()` is asked before a woken wait claims anything, and
+        every `CONNECTION_CHECK_SECONDS`: once it says False the poll ends with None.
+        `still_allowed` is asked before a woken wait looks at the queue again, and at least every
+        `recheck_seconds`; once it says no, `WaiterRefusedError` is raised before anything is claimed.
+        """
         deadline = time.monotonic() + wait
+        recheck_at = time.monotonic() + recheck_seconds
         while True:
             version = self.hub.queue_version(home_id)
-            command, retry_at = self._claim_next(home_id)
+            command, retry_at = self._claim_next(home_id, instance)
             if command is not None:
                 return command
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return None
-            if retry_at is not None:
-                # The head of the queue is out on a lease: look again when it runs out.
-                remaining = min(remaining, max((retry_at - utcnow()).total_seconds(), 0.01))
-            self.hub.wait_for_queue_change(home_id, version, remaining)
+            while True:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return None
+                step = remaining
+                if retry_at is not None:
+                    # The head of the queue is out on a lease: look again when it runs out.
+                    step = min(step, max((retry_at - utcnow()).total_seconds(), 0.01))
+                if still_allowed is not None:
+                    step = min(step, max(recheck_at - time.monotonic(), 0.0))
+                if connected is not None:
+                    step = min(step, CONNECTION_CHECK_SECONDS)
+                changed = self.hub.wait_for_queue_change(home_id, version, step)
+                if connected is not None and not connected():
+                    return None  # nobody is listening: claim nothing
+                look_again = changed or retry_at is not None or step >= remaining
+                if still_allowed is not None and (look_again or time.monotonic() >= recheck_at):
+                    if not still_allowed():
+                        raise WaiterRefusedError("the waiter may no longer receive commands")
+                    recheck_at = time.monotonic() + recheck_seconds
+                if look_again:
+                    break  # look at the queue again (the last look at the deadline, too)
 
-    def _claim_next(self, home_id: int) -> tuple[Command | None, datetime | None]:
+    def _claim_next(self, home_id: int, instance: str | None = None) -> tuple[Command | None, datetime | None]:
         """Deliver the head of the queue if it is free; else say when its lease ends."""
         now = utcnow()
         expired: list[Command] = []
@@ -213,17 +336,34 @@ class CommandQueue:
                         replace(Command.from_row(command), status=STATUS_EXPIRED, result=EXPIRED_RESULT, done_at=now)
                     )
                     continue
-                if command.status == STATUS_DELIVERED and command.lease_until and command.lease_until > now:
+                if (
+                    command.status == STATUS_DELIVERED and command.lease_until and command.lease_until > now
+                    and not self._delivery_over(connection, home_id, command.delivered_to, instance, now)
+                ):
                     # Order is kept: nothing behind it is delivered while it is out.
                     retry_at = command.lease_until
                     break
-                connection.execute(DELIVER, {"command_id": command.id, "now": now, "lease_until": now + self.lease})
+                connection.execute(
+                    DELIVER, {"command_id": command.id, "now": now, "lease_until": now + self.lease, "instance": instance}
+                )
                 claimed = replace(Command.from_row(command), status=STATUS_DELIVERED, delivered_at=now)
                 break
         if expired:
             logger.info("expired %d command(s) of home %s", len(expired), home_id)
         self._announce(home_id, expired + ([claimed] if claimed else []), wake=False)
         return claimed, retry_at
+
+    @staticmethod
+    def _delivery_over(connection, home_id: int, holder: str | None, instance: str | None, now: datetime) -> bool:
+        """Whether a command out on a lease may be handed to `instance` now: it asks again itself
+        (so it lost the command or its ack), or the process that has it is gone."""
+        if not instance:
+            # An agent that does not name its process (no X-Homerelay-Agent header) cannot be told
+            # from a second one on the same token: its deliveries keep the plain lease.
+            return False
+        if holder is None or holder == instance:
+            return True
+        return not instance_online(connection, home_id, holder, now)
 
     def ack(self, home_id: int, command_id: int, status: str, result: str | None) -> Command:
         """Record that the agent carried a command out (or failed to); repeating it changes nothing."""

@@ -18,10 +18,12 @@ from homerelay.const import (
     INTENT_TERMINATE,
     SOURCE_AUTOMATION,
 )
+from homerelay.house import label
 from homerelay.language import Action
 from homerelay.server.fanout.hub import EventHub
 from homerelay.server.services.commands import CommandQueue, NewCommand
 from homerelay.server.services.devices import DeviceStore
+from homerelay.server.services.quotas import QuotaExceededError
 from homerelay.server.services.readings import ReadingStore
 from homerelay.server.storage.db import Database
 from homerelay.server.storage.models import CoolingRule
@@ -36,7 +38,11 @@ logger = logging.getLogger(__name__)
 RULE_BY_HOME = select(
     CoolingRule.enabled, CoolingRule.threshold, CoolingRule.hysteresis,
     CoolingRule.room, CoolingRule.device, CoolingRule.paused_until,
+    CoolingRule.pause_minutes, CoolingRule.paused_because,
 ).where(CoolingRule.home_id == bindparam("home_id"))
+# Why the rule holds off after a person's own command.
+BECAUSE_SWITCHED = "you switched the {device} by hand"
+BECAUSE_ALL_OFF = "you turned everything off"
 
 @dataclass(frozen=True)
 class CoolingSettings:
@@ -47,6 +53,8 @@ class CoolingSettings:
     hysteresis: float = 0.5
     room: str = "living_room"
     device: str = "fan"
+    # How long a hand switch of the device pauses the rule: 0 never pauses; None: the server's setting.
+    pause_minutes: int | None = None
 
 
 def decide(temperature: float, threshold: float, hysteresis: float, device_is_on: bool) -> str | None:
@@ -102,34 +110,61 @@ class CoolingAutomation:
         row = self.db.read_row(RULE_BY_HOME, {"home_id": home_id})
         if row is None:
             return CoolingSettings(), None, False
-        settings = CoolingSettings(row.enabled, row.threshold, row.hysteresis, row.room, row.device)
+        settings = CoolingSettings(row.enabled, row.threshold, row.hysteresis, row.room, row.device, row.pause_minutes)
         return settings, row.paused_until, True
 
+    def pause_for(self, settings: CoolingSettings) -> timedelta:
+        """How long a hand switch pauses this rule."""
+        return self.pause if settings.pause_minutes is None else timedelta(minutes=settings.pause_minutes)
+
     def rule(self, home_id: int) -> CoolingRuleRecord:
-        """The rule, with whether it now holds its device on and until when it is paused."""
+        """The rule: its settings, whether it now holds its device on, and its pause.
+
+        The device's state is read from the device store now, the same one the devices list
+        shows, so the rule never says off while the devices say on.
+        """
+        row = self.db.read_row(RULE_BY_HOME, {"home_id": home_id})
         settings, paused_until, _ = self.settings(home_id)
         paused = paused_until is not None and paused_until > utcnow()
-        device_on = self._reported_state(home_id, settings)[0] == ACTION_ON
+        state = self._reported_state(home_id, settings)[0]
         return CoolingRuleRecord(
-            **asdict(settings),
-            active=settings.enabled and not paused and device_on,
+            **{**asdict(settings), "pause_minutes": int(self.pause_for(settings).total_seconds() // 60)},
+            active=settings.enabled and not paused and state == ACTION_ON,
+            device_state=state,
             paused_until=paused_until if paused else None,
+            paused_because=row.paused_because if paused and row is not None else None,
         )
 
     def update(self, home_id: int, settings: CoolingSettings) -> CoolingRuleRecord:
-        """Save new settings, tell listeners, and apply them to the latest reading."""
+        """Save new settings (which ends a pause: saving is the person's latest word on cooling),
+        tell listeners, and apply them to the latest reading."""
         with self.db.transaction() as session:
             row = session.get(CoolingRule, home_id)
             if row is None:
                 row = CoolingRule(home_id=home_id)
                 session.add(row)
-            # Saving the rule is the person's latest word on cooling: it ends their pause at once.
-            row.paused_until = None
+            # A person who saves the rule wants it to act now, whatever they switched before.
+            row.paused_until, row.paused_because = None, None
             row.enabled, row.threshold, row.hysteresis = settings.enabled, settings.threshold, settings.hysteresis
             row.room, row.device = settings.room, settings.device
+            row.pause_minutes = settings.pause_minutes
             row.updated_at = utcnow()
         self.evaluate(home_id)
         return self.announce(home_id)
+
+    def resume(self, home_id: int) -> CoolingRuleRecord:
+        """End a pause now and apply the rule to the latest reading; returns the rule."""
+        with self.db.transaction() as session:
+            row = session.get(CoolingRule, home_id)
+            if row is not None:
+                row.paused_until, row.paused_because = None, None
+        self.evaluate(home_id)
+        return self.announce(home_id)
+
+    def device_state(self, home_id: int) -> str | None:
+        """The rule's device as last reported (to tell listeners when a report changes it)."""
+        settings, _, _ = self.settings(home_id)
+        return self._reported_state(home_id, settings)[0]
 
     def set_threshold(self, home_id: int, threshold: float | None) -> CoolingRuleRecord:
         """The original API's threshold: a number turns the rule on at it, None turns the rule off."""
@@ -147,18 +182,21 @@ class CoolingAutomation:
     def note_user_command(self, home_id: int, intent: str | None, actions: tuple[Action, ...]) -> None:
         """A person switched the rule's device: leave it alone for the pause time."""
         settings, _, _ = self.settings(home_id)
-        touches = intent in (INTENT_ALL_OFF, INTENT_TERMINATE) or any(
-            a.room == settings.room and a.device == settings.device for a in actions
-        )
-        if not touches:
+        everything = intent in (INTENT_ALL_OFF, INTENT_TERMINATE)
+        touches = everything or any(a.room == settings.room and a.device == settings.device for a in actions)
+        pause = self.pause_for(settings)
+        if not touches or pause <= timedelta(0):
             return
-        until = utcnow() + self.pause
+        until = utcnow() + pause
         with self.db.transaction() as session:
             row = session.get(CoolingRule, home_id)
             if row is None:
                 row = CoolingRule(home_id=home_id, **asdict(settings))
                 session.add(row)
             row.paused_until = until
+            row.paused_because = (
+                BECAUSE_ALL_OFF if everything else BECAUSE_SWITCHED.format(device=label(settings.room, settings.device))
+            )
         logger.info("cooling of home %s paused until %s by a user command", home_id, until)
         self.announce(home_id)
 
@@ -174,14 +212,19 @@ class CoolingAutomation:
                 return None
             reported, reported_at = self._reported_state(home_id, settings)
             # Between an ack and the agent's next device report, the report is behind the ack.
-            queued = self.queue.unfinished(home_id, done_after=reported_at)
+            queued = self.queue.unfinished_touching(home_id, settings.room, settings.device, done_after=reported_at)
             state = foreseen_state(reported, queued, settings.room, settings.device)
             action = decide(reading.temperature, settings.threshold, settings.hysteresis, state == ACTION_ON)
             if action is None:
                 return None
             # A structured switch, as the Devices screen sends: the history shows the language's sentence.
             new = NewCommand.switching([Action(settings.room, settings.device, action)], SOURCE_AUTOMATION)
-            command, _ = self.queue.submit(home_id, new)
+            try:
+                command, _ = self.queue.submit(home_id, new)
+            except QuotaExceededError:
+                # The reading itself is stored; the rule tries again with the next one.
+                logger.warning("cooling of home %s: the queue is full; %s not queued", home_id, new.text)
+                return None
             logger.info("cooling of home %s: %s °C -> %s", home_id, reading.temperature, new.text)
         self.announce(home_id)
         return command

@@ -21,6 +21,8 @@ TOKEN_BYTES = 32
 TOKEN_BY_HASH = select(Token.id, Token.home_id, Token.role, Token.token_hash, Token.revoked_at).where(
     Token.token_hash == bindparam("token_hash")
 )
+# Open streams and waiting long-polls look again whether their token still works.
+TOKEN_REVOKED_AT = select(Token.revoked_at).where(Token.id == bindparam("token_id"))
 TOKEN_HINT_LENGTH = 6
 TOKEN_NAME_MAX = 100
 
@@ -143,6 +145,12 @@ def identify(db: Database, token: str) -> Identity | None:
     return Identity(row.home_id, row.role, row.id)
 
 
+def token_is_active(db: Database, token_id: int) -> bool:
+    """Whether a token that signed in earlier still works (not revoked, not deleted)."""
+    row = db.read_row(TOKEN_REVOKED_AT, {"token_id": token_id})
+    return row is not None and row.revoked_at is None
+
+
 def list_tokens(db: Database) -> list[TokenInfo]:
     """Every token of every home, oldest first."""
     with db.reading() as session:
@@ -224,8 +232,12 @@ class Homes:
         """The identity of a valid, unrevoked token, or None."""
         return identify(self.db, token)
 
+    def token_is_active(self, token_id: int) -> bool:
+        """Whether a token that signed in earlier still works (not revoked since)."""
+        return token_is_active(self.db, token_id)
+
 
 __all__ = [
     "HomeInfo", "HomeTokens", "Homes", "Identity", "IssuedToken", "TokenInfo", "create_home", "find_home",
-    "identify", "issue_token", "list_homes", "list_tokens", "revoke_token", "ROLE_APP", "ROLE_AGENT",
+    "identify", "issue_token", "list_homes", "list_tokens", "revoke_token", "token_is_active", "ROLE_APP", "ROLE_AGENT",
 ]

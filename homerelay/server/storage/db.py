@@ -11,6 +11,7 @@ from typing import Iterator
 
 from sqlalchemy import create_engine, event, make_url, text
 from sqlalchemy.engine import URL, Connection, Engine, Row
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Executable
 
@@ -22,6 +23,8 @@ READ_SNAPSHOT = "snapshot"  # several statements: a deferred BEGIN
 READ_SINGLE = "single"  # one statement: no transaction at all
 # Execution option marking a write that need not be on disk before the commit returns.
 RELAXED_OPTION = "homerelay_relaxed_durability"
+# A SQLite file made by the server: its owner only (the -wal and -shm files follow it).
+DATABASE_FILE_MODE = 0o600
 # How long a SQLite connection waits for another writer before giving up.
 SQLITE_BUSY_TIMEOUT_MS = 5000
 # PostgreSQL pool per process. Connections are held only for the instant of a transaction
@@ -38,6 +41,29 @@ POOL_TIMEOUT_SECONDS = 10
 POOL_RECYCLE_SECONDS = 1800
 # The driver SQLAlchemy uses for a plain postgresql:// URL (psycopg 3, not psycopg2).
 POSTGRESQL_DRIVER = "postgresql+psycopg"
+
+
+# SQLite errors after which a pooled connection is no good even once the cause is gone: a file
+# opened while read-only stays read-only, so every such connection is discarded and reopened.
+SQLITE_REOPEN_ON = ("readonly database", "database or disk is full", "disk i/o error", "unable to open database file")
+# A cheap write that touches one row: the database answers, and accepts writes.
+WRITE_PROBE = text("UPDATE alembic_version SET version_num = version_num")
+
+
+class StorageUnavailableError(Exception):
+    """The database does not answer or does not take writes (down, read-only, full)."""
+
+
+def storage_fault(error: BaseException) -> str | None:
+    """Why storage failed, when `error` is the database being unavailable rather than a bug; else None."""
+    if isinstance(error, StorageUnavailableError):
+        return str(error)
+    if isinstance(error, (OperationalError, InterfaceError)) or (
+        isinstance(error, DBAPIError) and error.connection_invalidated
+    ):
+        first_line = str(getattr(error, "orig", None) or error).strip().splitlines()
+        return first_line[0] if first_line else "the database does not answer"
+    return None
 
 
 def normalize_url(url: str) -> str:
@@ -116,6 +142,17 @@ class Database:
         with self._single_reads.connect() as connection:
             return connection.execute(statement, params or {}).first()
 
+    def check_writable(self) -> None:
+        """Raise `StorageUnavailableError` unless the database answers and takes a write (for /healthz)."""
+        try:
+            with self.writing(durable=False) as connection:
+                connection.execute(WRITE_PROBE)
+        except Exception as error:
+            reason = storage_fault(error)
+            if reason is None:
+                raise
+            raise StorageUnavailableError(reason) from error
+
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
@@ -139,8 +176,14 @@ def _create_engine(url: str, pool_size: int | None, max_overflow: int | None) ->
             pool_timeout=POOL_TIMEOUT_SECONDS,
         )
     database_file = make_url(url).database
-    if database_file and database_file != ":memory:":
+    if database_file and database_file != ":memory:" and not database_file.startswith("file:"):
         Path(database_file).parent.mkdir(parents=True, exist_ok=True)
+        # Readable by the server's user only: it holds the homes' commands and token hashes.
+        # SQLite gives the -wal and -shm files the database file's mode.
+        try:
+            os.close(os.open(database_file, os.O_CREAT | os.O_EXCL | os.O_WRONLY, DATABASE_FILE_MODE))
+        except FileExistsError:
+            pass  # an existing file keeps the mode its owner gave it
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
 
     @event.listens_for(engine, "connect")
@@ -157,6 +200,13 @@ def _create_engine(url: str, pool_size: int | None, max_overflow: int | None) ->
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+
+    @event.listens_for(engine, "handle_error")
+    def _reopen_after_storage_fault(context):
+        # Counted as a disconnect, the connection (and the pool) is dropped and opened afresh.
+        message = str(context.original_exception).lower()
+        if any(fault in message for fault in SQLITE_REOPEN_ON):
+            context.is_disconnect = True
 
     @event.listens_for(engine, "begin")
     def _begin(connection):

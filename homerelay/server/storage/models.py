@@ -1,4 +1,4 @@
-"""Every database table: homes, tokens, commands, readings, device states, houses, settings, rate limits."""
+"""Every database table: homes, tokens, commands, readings, device states, houses, settings, agent presence, rate limits."""
 
 from __future__ import annotations
 
@@ -83,10 +83,15 @@ class Command(Base):
     idempotency_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
     # The original API answers a `terminate` to its Pi script only once.
     legacy_served: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The agent process (its instance id) the command was last handed to; it may take it again at once.
+    delivered_to: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     __table_args__ = (
         Index("ix_commands_home_status_id", "home_id", "status", "id"),
         Index("ix_commands_home_idempotency", "home_id", "idempotency_key", unique=True),
+        # Pruning the history by age and, per home, by count (migration 0005).
+        Index("ix_commands_created_at", "created_at"),
+        Index("ix_commands_home_id", "home_id", "id"),
     )
 
 
@@ -100,7 +105,8 @@ class Reading(Base):
     humidity: Mapped[float] = mapped_column(Float)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
 
-    __table_args__ = (Index("ix_readings_home_at", "home_id", "at"),)
+    # (at) alone lets pruning by age find old readings without scanning the table (migration 0005).
+    __table_args__ = (Index("ix_readings_home_at", "home_id", "at"), Index("ix_readings_at", "at"))
 
 
 class DeviceState(Base):
@@ -135,7 +141,40 @@ class CoolingRule(Base):
     room: Mapped[str] = mapped_column(String(64))
     device: Mapped[str] = mapped_column(String(64))
     paused_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Why the rule is paused ("you switched the living room fan by hand"), while it is.
+    paused_because: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # How long a hand switch pauses the rule; None: the server's configured pause.
+    pause_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AgentInstance(Base):
+    """One agent process of a home (by the instance id it sends), and until when it counts as online."""
+
+    __tablename__ = "agent_instances"
+    home_id: Mapped[int] = mapped_column(ForeignKey("homes.id", ondelete="CASCADE"), primary_key=True)
+    instance: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    simulated: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Online until this moment unless heard from again (an open long-poll counts to its end).
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The long-poll this instance has open, if any: only that poll's end may change the row.
+    poll_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # Its connection closed while it waited (process stopped or killed): offline at once.
+    disconnected: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class AgentStatus(Base):
+    """A home's agent presence as last announced: online or not since when, and its instances."""
+
+    __tablename__ = "agent_status"
+    home_id: Mapped[int] = mapped_column(ForeignKey("homes.id", ondelete="CASCADE"), primary_key=True)
+    online: Mapped[bool] = mapped_column(Boolean)
+    since: Mapped[datetime] = mapped_column(UTCDateTime)
+    instances: Mapped[int] = mapped_column(Integer, default=0)
+    version: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    simulated: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
 
 
 class LegacyValue(Base):

@@ -70,15 +70,19 @@ class DeviceStates:
 
 @dataclass(frozen=True)
 class CoolingRule:
-    """A home's cooling rule as set, whether it now holds its device on, and until when a person paused it."""
+    """A home's cooling rule as set, whether it now holds its device on, its device's reported state,
+    and until when (and why) a person paused it."""
 
     enabled: bool
     threshold: float
     hysteresis: float
     room: str
     device: str
+    pause_minutes: int
     active: bool
+    device_state: str | None
     paused_until: datetime | None
+    paused_because: str | None
 
 
 def actions_from_json(actions) -> tuple[Action, ...]:

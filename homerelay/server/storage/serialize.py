@@ -57,3 +57,15 @@ def device_to_dict(state: DeviceState) -> dict:
 def device_states_to_dict(states: DeviceStates) -> dict:
     """`{"devices": [...], "updated_at"}` as the API returns it."""
     return {"devices": [device_to_dict(state) for state in states.devices], "updated_at": to_iso(states.updated_at)}
+
+
+def presence_to_dict(presence) -> dict:
+    """The agent's presence as `GET /api/v1/agent` and the `agent` event give it."""
+    return {
+        "online": presence.online,
+        "since": to_iso(presence.since),
+        "last_seen": to_iso(presence.last_seen),
+        "simulated": presence.simulated,
+        "version": presence.version,
+        "instances": presence.instances,
+    }

@@ -8,6 +8,10 @@ from flask import Flask, Response, jsonify
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
+from homerelay.server.web.validation_sentences import sentence
+from homerelay.server.services.quotas import QuotaExceededError
+from homerelay.server.services.health import unavailable_reason
+
 logger = logging.getLogger(__name__)
 
 # Short machine-readable codes for the HTTP statuses we answer with.
@@ -23,7 +27,10 @@ ERROR_CODES = {
     422: "not_understood",
     429: "too_many_requests",
     500: "server_error",
+    503: "storage_unavailable",
 }
+# A client told the database is unavailable tries again this much later.
+STORAGE_RETRY_AFTER_SECONDS = 5
 
 
 class ApiError(Exception):
@@ -48,16 +55,21 @@ def error_response(status: int, detail: str, code: str | None = None, headers: d
 
 
 def describe_validation_error(error: ValidationError) -> str:
-    """One human sentence for the first problem pydantic found."""
-    first = error.errors()[0]
-    where = ".".join(str(part) for part in first.get("loc", ()) if part != "__root__")
-    message = first.get("msg", "invalid value")
-    return f"{where}: {message}" if where else message
+    """One human sentence for the first problem pydantic found (see `validation_sentences`)."""
+    return sentence(error.errors()[0])
 
 
 def validation_error_response(error: ValidationError) -> Response:
     """flask-openapi3's callback for a request that fails its schema."""
     return error_response(400, describe_validation_error(error), "invalid")
+
+
+def storage_unavailable_response(reason: str) -> Response:
+    """`503` with `Retry-After`: the database is down, read-only or full; nothing was stored."""
+    return error_response(
+        503, f"the server cannot store anything right now ({reason}); nothing of this request was kept, "
+        "try again shortly", "storage_unavailable", {"Retry-After": str(STORAGE_RETRY_AFTER_SECONDS)},
+    )
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -66,6 +78,10 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def _api_error(error: ApiError):
         return error_response(error.status, error.detail, error.code, error.headers, **error.extra)
+
+    @app.errorhandler(QuotaExceededError)
+    def _quota_exceeded(error: QuotaExceededError):
+        return error_response(429, str(error), headers={"Retry-After": str(error.retry_after)})
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):
@@ -81,5 +97,10 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
+        reason = unavailable_reason(error)
+        if reason is not None:
+            # Nothing of this request was committed: the client may send it again.
+            logger.warning("storage unavailable: %s", reason)
+            return storage_unavailable_response(reason)
         logger.exception("unexpected error")
         return error_response(500, "the server failed to handle this request; it has been logged")

@@ -11,6 +11,7 @@ from flask import Blueprint, Flask, Response, g, jsonify, request
 
 from homerelay.const import HUMIDITY_MAX, HUMIDITY_MIN, ROLE_AGENT, ROLE_APP, TEMPERATURE_MAX_C, TEMPERATURE_MIN_C
 from homerelay.server.relay import current_relay as relay
+from homerelay.server.web import strict_json
 from homerelay.server.web.auth import RoleMap, identity
 from homerelay.server.web.http_errors import ApiError
 
@@ -45,7 +46,7 @@ def _json_body() -> dict:
     if isinstance(data, str):
         # The original Pi script posts `json=json.dumps(data)`: a string holding the object.
         try:
-            data = json.loads(data)
+            data = strict_json.loads(data)
         except ValueError as error:
             raise ApiError(400, "the body is a string that does not hold JSON") from error
     if not isinstance(data, dict):
@@ -64,8 +65,8 @@ def _sensor_value(value, name: str, low: float, high: float) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise ApiError(400, f"{name}: {value!r} is not a number")
     try:
-        number = float(value)
-    except (ValueError, OverflowError) as error:
+        number = strict_json.strict_number(value)
+    except (TypeError, ValueError) as error:
         raise ApiError(400, f"{name}: {value!r} is not a number") from error
     if not math.isfinite(number) or not low <= number <= high:
         raise ApiError(400, f"{name}: {value!r} is outside {low:g}..{high:g}")
@@ -100,6 +101,10 @@ def build_blueprint(name: str, url_prefix: str | None) -> Blueprint:
     @roles.require(*EITHER_ROLE)
     def set_command():
         text = _raw_text()
+        if strict_json.BIDI_CONTROLS.search(text):
+            # Answered as the original did, but never queued: it would spoof the history's text.
+            logger.info("original app sent a command that is refused: %s", strict_json.command_text_reason(text))
+            return jsonify([text])
         submission = relay().legacy_slot.submit_command(identity().home_id, text)
         if not submission.parsed.ok:
             # The original app has no way to show an error: answer as before, log why.
@@ -146,6 +151,8 @@ def build_blueprint(name: str, url_prefix: str | None) -> Blueprint:
         devices = _field(_json_body(), "devices")
         if not isinstance(devices, str):
             raise ApiError(400, "devices: expected a text such as '| living_room light | '")
+        if strict_json.unstorable_reason(devices):
+            raise ApiError(400, f"devices: {strict_json.unstorable_reason(devices)}")
         relay().legacy_slot.set_devices(identity().home_id, devices)
         return jsonify(devices)
 

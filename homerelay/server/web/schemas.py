@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import copy
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Annotated, Literal
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     BeforeValidator,
@@ -29,6 +30,7 @@ from homerelay.const import (
     TEMPERATURE_MAX_C,
     TEMPERATURE_MIN_C,
 )
+from homerelay.server.web.strict_json import command_text_reason
 
 Name = str  # room and device names: checked against the house, not here
 
@@ -45,7 +47,16 @@ def _iso_text_only(value):
     raise ValueError("expected an ISO-8601 time such as 2026-01-01T12:00:00Z")
 
 
-IsoDatetime = Annotated[AwareDatetime, BeforeValidator(_iso_text_only)]
+def _within_utc(value: datetime) -> datetime:
+    """Refuse a time whose offset takes it outside the years UTC can write (0001-01-01T00:00+23:59)."""
+    try:
+        value.astimezone(timezone.utc)
+    except OverflowError as error:
+        raise ValueError("the time with its offset falls outside the years 1 to 9999 in UTC") from error
+    return value
+
+
+IsoDatetime = Annotated[AwareDatetime, BeforeValidator(_iso_text_only), AfterValidator(_within_utc)]
 
 
 def _json_number_only(value):
@@ -57,9 +68,21 @@ def _json_number_only(value):
 
 # A number in a JSON body, as the document says: never `true` or `"25"`.
 Number = Annotated[float, BeforeValidator(_json_number_only)]
-MAX_BATCH_READINGS = 1000
+
+
+def _json_whole_number_only(value):
+    """A JSON number that is whole (90 or 90.0, as JSON Schema's integer allows), never true or "90"."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError("expected a whole number")
+    return value
+
+
+# A batch beyond this is refused whole (413); the agent sends at most 500 at a time.
+MAX_BATCH_READINGS = 2000
 # One command switches at most this many devices (a house has a few dozen).
 MAX_ACTIONS = 50
+# A hand switch pauses the cooling rule for at most a day.
+MAX_PAUSE_MINUTES = 1440
 MAX_HISTORY = 5000
 
 
@@ -140,11 +163,16 @@ class CommandIn(Strict):
         json_schema_extra=_no_default,
     )
 
+    confirm: StrictBool = Field(False, description="the person said yes to what needs it (a garage door, an oven, terminate)")
+
     @field_validator("text")
     @classmethod
     def _not_blank(cls, value: str) -> str:
         if not value.strip(BLANK):
             raise ValueError("the command text is empty")
+        reason = command_text_reason(value)
+        if reason:
+            raise ValueError(reason)
         return value
 
     @model_validator(mode="after")
@@ -167,6 +195,35 @@ class CommandOut(BaseModel):
     created_at: datetime
     delivered_at: datetime | None
     done_at: datetime | None
+
+
+class QuestionAction(BaseModel):
+    """What a question asks about: a device (`room`, `device`) or a reading (`device` "temperature", no room)."""
+
+    room: str | None
+    device: str
+    action: Literal["status"]
+
+
+class AnswerOut(BaseModel):
+    """A question's answer: nothing was queued or sent to the agent."""
+
+    intent: Literal["status"]
+    text: str
+    actions: list[QuestionAction]
+    answer: str = Field(description="e.g. 'It is 24.0 °C and 55 % humidity.'")
+
+
+class CommandOrAnswer(RootModel[CommandOut | AnswerOut]):
+    """200: the command queued before under the same Idempotency-Key, or a question's answer."""
+
+
+class ConfirmationRequired(BaseModel):
+    """409: the command needs a yes; send it again with `"confirm": true`. Nothing was queued."""
+
+    error: Literal["confirmation_required"]
+    detail: str = Field(description="e.g. 'This will open the garage door.'")
+    actions: list[ActionOut] = Field(description="the actions that need the yes (empty for terminate)")
 
 
 class CommandList(BaseModel):
@@ -297,14 +354,23 @@ class CoolingIn(Strict):
     hysteresis: Number = Field(0.5, ge=0, le=10, allow_inf_nan=False)
     room: Name = Field("living_room", min_length=1, max_length=64)
     device: Name = Field("fan", min_length=1, max_length=64)
+    # The bounds go on the number itself (before the validator: pydantic then documents them as
+    # minimum and maximum), so that the document's anyOf branch carries them.
+    pause_minutes: Annotated[int, Field(ge=0, le=MAX_PAUSE_MINUTES), BeforeValidator(_json_whole_number_only)] | None = Field(
+        None,
+        description="how long a hand switch of the device pauses the rule; 0: never; left out: unchanged",
+    )
 
 
 class CoolingOut(CoolingIn):
-    """The rule, whether it now holds its device on, and until when a person paused it."""
+    """The rule, whether it now holds its device on, and until when (and why) a person paused it."""
 
     model_config = ConfigDict(extra="ignore")
+    pause_minutes: int
     active: bool
+    device_state: Literal["on", "off"] | None = Field(description="the device as the devices list shows it now")
     paused_until: datetime | None
+    paused_because: str | None = Field(description="e.g. 'you switched the living room fan by hand'")
 
 
 # The house loader checks the details; the document names the three top-level fields it accepts.
@@ -334,3 +400,14 @@ class EventsQuery(BaseModel):
     """The token, for EventSource which cannot set headers."""
 
     token: str | None = None
+
+
+class AgentOut(BaseModel):
+    """Whether the home's agent is connected (`GET /api/v1/agent` and the `agent` event)."""
+
+    online: bool = Field(description="a long-poll of the agent is open, or it was heard from within the last wait + 15 s")
+    since: datetime = Field(description="when `online` last changed (the home's creation, if never)")
+    last_seen: datetime | None = Field(description="the agent's last request; null if it never came")
+    simulated: bool | None = Field(description="the (last) agent runs on simulated pins; null if unknown")
+    version: str | None = Field(description="the (last) agent's homerelay version; null if unknown")
+    instances: int = Field(description="agent processes connected with this home's token; more than 1 is a mistake")

@@ -2,20 +2,25 @@
 // are not even looked at, so live state always comes from the server or not at all (the page
 // keeps its own last known state, marked as such: js/last_known.js).
 
-const CACHE = "homerelay-shell-v3";
+const CACHE = "homerelay-shell-v4";
 const SHELL = [
   "/",
   "/manifest.webmanifest",
   "/assets/css/app.css",
+  "/assets/js/agent.js",
   "/assets/js/app.js",
   "/assets/js/api.js",
   "/assets/js/auth.js",
   "/assets/js/chart.js",
+  "/assets/js/confirm.js",
   "/assets/js/dom.js",
   "/assets/js/last_known.js",
+  "/assets/js/limits.js",
   "/assets/js/live.js",
   "/assets/js/private_voice.js",
   "/assets/js/recorder_worklet.js",
+  "/assets/js/periods.js",
+  "/assets/js/readings.js",
   "/assets/js/screens/automation.js",
   "/assets/js/screens/command.js",
   "/assets/js/screens/dashboard.js",

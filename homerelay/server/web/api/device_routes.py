@@ -19,13 +19,17 @@ from homerelay.server.web.schemas import DevicesIn, DevicesOut, HouseIn, HouseOu
 def put_devices(body: DevicesIn):
     """The agent's full state of every device."""
     devices = [DeviceState(d.room, d.device, d.kind, d.state) for d in body.devices]
+    known = {(device.room, device.name) for device in current_relay().devices.house(identity().home_id).devices}
     seen = set()
     for device in devices:
         key = (device.room, device.device)
         if key in seen:
             raise ApiError(400, f"devices: {device.room} {device.device} is listed twice")
+        if key not in known:
+            raise ApiError(400, f"devices: the house has no {device.device} in the {device.room} "
+                                "(upload the house with PUT /api/v1/house first)")
         seen.add(key)
-    return device_states_to_dict(current_relay().devices.replace_states(identity().home_id, devices))
+    return device_states_to_dict(current_relay().report_devices(identity().home_id, devices))
 
 
 @blueprint.get("/devices", tags=[DEVICES], responses={200: DevicesOut})

@@ -1,6 +1,7 @@
-// The web app's entry point: sign-in, screens, live updates, offline banner, last known state,
-// service worker.
+// The web app's entry point: sign-in, screens, live updates, the Pi's presence in the top bar,
+// offline banner, last known state, service worker.
 
+import * as agent from "./agent.js";
 import * as api from "./api.js";
 import * as auth from "./auth.js";
 import { byId, knownTime, say } from "./dom.js";
@@ -25,10 +26,26 @@ let knownAt = null; // Date: the screens show what was known then, not live stat
 let reachable = true; // false from a failed attempt to reach the server until it answers again
 let saveTimer = null;
 
+/**
+ * The top bar: the server connection first (Connecting…, Retrying…, Offline); once live, the
+ * Pi's presence ("Live" only when the Pi is there too, "Pi offline since 14:02" when it is not).
+ */
 function paintLive() {
   const live = byId("live");
-  live.textContent = !navigator.onLine && liveState !== "live" ? "Offline" : LIVE_LABELS[liveState];
-  live.dataset.state = liveState;
+  let text = !navigator.onLine && liveState !== "live" ? "Offline" : LIVE_LABELS[liveState];
+  let state = liveState;
+  if (liveState === "live" && agent.isOffline()) {
+    text = agent.offlineText();
+    state = "pi-offline";
+  }
+  if (live.textContent !== text) live.textContent = text; // a status region: no repeats
+  live.dataset.state = state;
+  const info = agent.current();
+  live.title = info && info.online && info.simulated ? "Live: the Pi runs simulated devices." : "";
+  const warning = liveState === "live" ? agent.instancesText() : "";
+  const banner = byId("agent-warning");
+  if (banner.textContent !== warning) banner.textContent = warning;
+  banner.hidden = !warning || !homeToken;
 }
 
 // ---- screens and navigation ------------------------------------------------------------
@@ -67,7 +84,7 @@ function isUnreachable(error) {
 
 /** Fetch everything the screens show; each part fails on its own. */
 async function refreshAll() {
-  const parts = [command.refresh(), devices.refresh(), dashboard.refresh(), automation.refresh()];
+  const parts = [command.refresh(), devices.refresh(), dashboard.refresh(), automation.refresh(), agent.refresh()];
   const results = await Promise.allSettled(parts);
   const failures = results.filter((result) => result.status === "rejected").map((result) => result.reason);
   if (failures.some(isUnreachable)) {
@@ -111,6 +128,7 @@ function closeHome() {
   feed = null;
   clearTimeout(saveTimer);
   for (const screen of Object.values(PARTS)) screen.reset();
+  agent.reset();
   homeToken = "";
   lastContact = null;
   knownAt = null;
@@ -172,9 +190,13 @@ function startLive(token) {
       reading: fresh(dashboard.update),
       devices: fresh(devices.update),
       automation: fresh(automation.update),
+      agent: fresh(agent.update),
       onReconnect: refreshAll,
       onState: (state) => {
-        if (state === "down") stopLive(); // before liveState changes: it asks whether we were live
+        if (state === "down") {
+          stopLive(); // before liveState changes: it asks whether we were live
+          agent.reset(); // away from the server, nothing is known of the Pi either
+        }
         liveState = state;
         if (state === "down") lostContact();
         else if (state === "live") reachable = true;
@@ -285,6 +307,9 @@ function setUp() {
   devices.setUp();
   dashboard.setUp();
   automation.setUp();
+  agent.watch(paintLive);
+  // "since 14:02" needs a date once the day turns.
+  setInterval(paintLive, 60000);
 
   byId("signin-form").addEventListener("submit", (event) => {
     event.preventDefault();

@@ -1,6 +1,6 @@
 // Live updates: follows /api/v1/events and reconnects by itself when the server goes away.
 
-const EVENT_NAMES = ["command", "reading", "devices", "automation"];
+const EVENT_NAMES = ["command", "reading", "devices", "automation", "agent"];
 const RETRY_MIN_MS = 1000;
 const RETRY_MAX_MS = 15000;
 

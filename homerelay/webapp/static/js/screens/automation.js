@@ -1,13 +1,28 @@
-// Automation screen: the cooling rule (on/off, threshold, hysteresis, device) and what it is doing.
+// Automation screen: the cooling rule (on/off, threshold, hysteresis, device, pause length), what
+// it is doing, the temperature and its device now (from the same stores as the other screens),
+// and a pause after a hand switch that can be taken back (Resume now).
 
 import * as api from "../api.js";
-import { byId, clockTime, deviceLabel, h, parseTime, roomLabel, say } from "../dom.js";
+import { byId, clockTime, deviceLabel, displayName, h, knownTime, parseTime, roomLabel, say } from "../dom.js";
+import { COOLING_LIMITS } from "../limits.js";
+import * as readings from "../readings.js";
 import * as devicesScreen from "./devices.js";
 
 const PATH = "/automations/cooling";
 
 let rule = null; // the rule as the server last described it
 let dirty = false; // the user is editing: live updates must not overwrite the form
+const watchers = new Set();
+
+/** The rule as the server last described it (null: not loaded). */
+export function current() {
+  return rule;
+}
+
+/** Be told whenever the rule changes (the Dashboard draws its threshold). */
+export function watch(callback) {
+  watchers.add(callback);
+}
 
 function numberOrEmpty(value) {
   return typeof value === "number" && Number.isFinite(value) ? String(value) : "";
@@ -21,7 +36,9 @@ function choices() {
     if (!byRoom.has(room)) byRoom.set(room, new Set());
     byRoom.get(room).add(device);
   };
-  for (const device of devicesScreen.current()) add(device.room, device.device);
+  for (const device of devicesScreen.current()) {
+    if (devicesScreen.coolable(device.room, device.device)) add(device.room, device.device);
+  }
   if (rule) add(rule.room, rule.device);
   return byRoom;
 }
@@ -49,7 +66,17 @@ function paintForm() {
   byId("cooling-enabled").checked = Boolean(rule.enabled);
   byId("cooling-threshold").value = numberOrEmpty(rule.threshold);
   byId("cooling-hysteresis").value = numberOrEmpty(rule.hysteresis);
+  byId("cooling-pause-minutes").value = numberOrEmpty(rule.pause_minutes);
   fillRooms(rule.room, rule.device);
+}
+
+function ruleName() {
+  return rule && rule.room && rule.device ? deviceLabel(rule.room, rule.device) : "device";
+}
+
+function pausedUntil() {
+  const until = rule ? parseTime(rule.paused_until) : null;
+  return until && until > new Date() ? until : null;
 }
 
 function paintStatus() {
@@ -59,24 +86,73 @@ function paintStatus() {
     status.textContent = "";
     return;
   }
-  const name = rule.room && rule.device ? `${deviceLabel(rule.room, rule.device)}` : "device";
-  const until = parseTime(rule.paused_until);
+  const name = ruleName();
+  // The device's state comes from the same store as the Devices screen, so the two agree.
+  const device = devicesScreen.find(rule.room, rule.device);
+  const state = device ? device.state : null;
   const parts = [];
   if (!rule.enabled) parts.push("Cooling is off.");
-  else if (rule.active === true) {
+  else if (pausedUntil()) parts.push(`Cooling is paused; it leaves the ${name} as it is.`);
+  else if (state === "on" && rule.active !== false) {
     parts.push(`Cooling is holding the ${name} on.`);
     status.classList.add("is-active");
-  } else if (rule.active === false) parts.push(`Cooling is on; the ${name} is off for now.`);
-  else parts.push(`Cooling drives the ${name}.`);
+  } else if (state === "on") parts.push(`Cooling is on; the ${name} is on.`);
+  else if (state === "off") parts.push(`Cooling is on; the ${name} is off for now.`);
+  else parts.push(`Cooling is on; it drives the ${name}.`);
   if (rule.enabled && typeof rule.threshold === "number") {
     const hysteresis = typeof rule.hysteresis === "number" ? rule.hysteresis : 0;
     // No-break spaces keep each number with its unit on a narrow screen.
     parts.push(`On at ${rule.threshold}\u00a0°C or above, off below ${+(rule.threshold - hysteresis).toFixed(2)}\u00a0°C.`);
   }
-  if (until && until > new Date()) {
-    parts.push(`Paused until ${clockTime(until)}, because the ${name} was switched by hand.`);
-  }
   status.textContent = parts.join(" ");
+}
+
+/** "because you switched the living room fan by hand", from the server's words when it has them. */
+function because() {
+  const text = rule && typeof rule.paused_because === "string" ? rule.paused_because.trim().replace(/\.$/, "") : "";
+  if (!text) return `because the ${ruleName()} was switched by hand`;
+  if (/^because\b/i.test(text)) return text.charAt(0).toLowerCase() + text.slice(1);
+  return `because ${text.charAt(0).toLowerCase()}${text.slice(1)}`;
+}
+
+function paintPause() {
+  const until = pausedUntil();
+  const box = byId("cooling-pause");
+  box.hidden = !until || !rule.enabled;
+  if (box.hidden) return;
+  const text = `Paused until ${knownTime(until)} ${because()}.`;
+  const line = byId("cooling-pause-text");
+  if (line.textContent !== text) line.textContent = text;
+}
+
+/** The temperature now and the rule's device now, read from the stores every screen shares. */
+function paintNow() {
+  const reading = readings.current();
+  const note = [];
+  byId("cooling-temperature").textContent =
+    reading && typeof reading.temperature === "number" ? `${reading.temperature.toFixed(1)}\u00a0°C` : "–";
+  if (readings.isLoaded() && !reading) note.push("No readings yet: cooling starts when the Pi sends its first temperature.");
+  else if (reading && reading.stale) note.push(`The last reading is from ${clockTime(reading.at)}; cooling waits for a fresh one.`);
+  const name = byId("cooling-device-name");
+  const state = byId("cooling-device-state");
+  if (rule && rule.room && rule.device) {
+    const device = devicesScreen.find(rule.room, rule.device);
+    name.textContent = displayName(ruleName());
+    state.textContent = devicesScreen.stateLabel(device);
+    state.dataset.state = device && device.state ? device.state : "unknown";
+    if (!device || (device.state !== "on" && device.state !== "off")) note.push(`The ${ruleName()} is not reported by the Pi yet.`);
+  } else {
+    name.textContent = "Device";
+    state.textContent = "–";
+    state.dataset.state = "unknown";
+  }
+  say(byId("cooling-now-note"), note.join(" "), "hint");
+}
+
+function paint() {
+  paintStatus();
+  paintPause();
+  paintNow();
 }
 
 /**
@@ -87,21 +163,20 @@ function followDevice(devices) {
   if (!rule || !("active" in rule)) return; // a server that does not say: do not guess
   const device = devices.find((d) => d.room === rule.room && d.device === rule.device);
   if (!device || (device.state !== "on" && device.state !== "off")) return;
-  const until = parseTime(rule.paused_until);
-  const paused = Boolean(until && until > new Date());
-  rule = { ...rule, active: Boolean(rule.enabled) && !paused && device.state === "on" };
+  rule = { ...rule, active: Boolean(rule.enabled) && !pausedUntil() && device.state === "on" };
   paintStatus();
 }
 
-/** Take the rule (GET answer, PUT answer or `automation` event). */
+/** Take the rule (GET answer, PUT answer, resume answer or `automation` event). */
 export function update(data) {
   if (!data || typeof data !== "object") return;
   rule = data;
   if (!dirty) paintForm();
   // The agent may have reported the device after the server wrote this answer (a PUT's reply
   // can arrive after the `devices` event of the command it queued): apply the latest state.
-  paintStatus();
+  paint();
   followDevice(devicesScreen.current());
+  for (const callback of watchers) callback(rule);
 }
 
 /** Fetch the rule again (start, reconnect). */
@@ -127,18 +202,37 @@ export function restore(data) {
 export function reset() {
   rule = null;
   dirty = false;
-  paintStatus();
+  paint();
+  for (const callback of watchers) callback(rule);
+}
+
+/** A number from a field within its limits, or an error with a sentence that says what fits. */
+function numberField(id, limits, sentence, { whole = false } = {}) {
+  const value = byId(id).valueAsNumber;
+  if (!Number.isFinite(value) || value < limits.min || value > limits.max || (whole && !Number.isInteger(value))) {
+    throw new Error(sentence);
+  }
+  return value;
 }
 
 function readForm() {
-  const threshold = byId("cooling-threshold").valueAsNumber;
-  const hysteresis = byId("cooling-hysteresis").valueAsNumber;
-  if (!Number.isFinite(threshold)) throw new Error("Give a threshold in °C, for example 28.");
-  if (!Number.isFinite(hysteresis) || hysteresis < 0) throw new Error("Give a hysteresis of 0 °C or more, for example 1.");
+  const { threshold: t, hysteresis: hy, pause_minutes: p } = COOLING_LIMITS;
+  const threshold = numberField("cooling-threshold", t, `Give a threshold from ${t.min} to ${t.max} °C, for example 28.`);
+  const hysteresis = numberField("cooling-hysteresis", hy, `Give a hysteresis from ${hy.min} to ${hy.max} °C, for example 1.`);
+  const body = { enabled: byId("cooling-enabled").checked, threshold, hysteresis };
+  // A server from before pause_minutes does not send it: leave it out rather than refuse.
+  if (byId("cooling-pause-minutes").value !== "" || (rule && "pause_minutes" in rule)) {
+    body.pause_minutes = numberField(
+      "cooling-pause-minutes",
+      p,
+      `Give a pause of ${p.min} to ${p.max} whole minutes (0: never pause).`,
+      { whole: true },
+    );
+  }
   const room = byId("cooling-room").value;
   const device = byId("cooling-device").value;
   if (!room || !device) throw new Error("Choose the room and device that cooling switches.");
-  return { enabled: byId("cooling-enabled").checked, threshold, hysteresis, room, device };
+  return { ...body, room, device };
 }
 
 async function save(event) {
@@ -160,7 +254,23 @@ async function save(event) {
     update(saved && typeof saved === "object" ? saved : { ...rule, ...body });
     say(message, "Saved.", "ok");
   } catch (error) {
-    say(message, `Not saved: ${api.describe(error)}`, "error");
+    // The server's detail is a sentence made to be shown: show it as it is.
+    const bad = error instanceof api.ApiError && error.status === 400;
+    say(message, bad ? api.describe(error) : `Not saved: ${api.describe(error)}`, "error");
+  } finally {
+    button.disabled = false;
+  }
+}
+
+async function resume() {
+  const button = byId("cooling-resume");
+  const message = byId("cooling-resume-message");
+  button.disabled = true;
+  say(message, "");
+  try {
+    update(await api.post(`${PATH}/resume`));
+  } catch (error) {
+    say(message, api.describe(error), "error");
   } finally {
     button.disabled = false;
   }
@@ -169,17 +279,27 @@ async function save(event) {
 /** Wire the screen once. */
 export function setUp() {
   const form = byId("cooling-form");
+  for (const [name, limits] of Object.entries(COOLING_LIMITS)) {
+    const input = byId(`cooling-${name.replace("_", "-")}`);
+    input.min = String(limits.min);
+    input.max = String(limits.max);
+  }
   form.addEventListener("submit", save);
   form.addEventListener("input", () => {
     dirty = true;
     say(byId("cooling-message"), "");
   });
   byId("cooling-room").addEventListener("change", () => fillDevices(""));
+  byId("cooling-resume").addEventListener("click", resume);
   // New devices reported by the agent become choices (unless the user is mid-edit).
   devicesScreen.watch((devices) => {
     if (!dirty) fillRooms(rule ? rule.room : "", rule ? rule.device : "");
     followDevice(devices);
+    paintStatus();
+    paintNow();
   });
+  readings.watch(paintNow);
+  paint();
   // "Paused until" passes by itself.
-  setInterval(paintStatus, 30000);
+  setInterval(paint, 15000);
 }

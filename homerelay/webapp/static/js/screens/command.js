@@ -1,15 +1,23 @@
-// Command screen: type or speak a command, and follow the recent ones live.
+// Command screen: type or speak a command, and follow the recent ones live. Asks first when the
+// server wants a yes (confirm.js), shows a question's answer, and keeps the cooling rule's own
+// commands in one group so that the person's commands stay in view.
 
+import * as agent from "../agent.js";
 import * as api from "../api.js";
+import * as confirm from "../confirm.js";
 import { byId, clear, clockTime, h, parseTime, say } from "../dom.js";
 import * as privateVoice from "../private_voice.js";
 
 // Held longer than this, the microphone button is push-to-talk; a shorter tap records until silence.
 const HOLD_MS = 400;
 
-const LIMIT = 20;
+const LIMIT = 20; // the person's own commands shown, and the cooling rule's in its group
+const FETCH_LIMIT = 100; // fetched, so that a busy rule does not push the person's commands out
+const KEEP = 200; // commands held in memory at most (live events keep adding)
+const AUTOMATION = "automation";
 const STATUS_LABELS = {
   pending: "Queued",
+  waiting: "Waiting for the Pi",
   delivered: "Sent to the home",
   done: "Carried out",
   failed: "Failed",
@@ -31,6 +39,13 @@ const rejected = []; // sentences the server did not understand: it does not sto
 const watchers = new Set(); // callbacks told about every command update
 let rejectedSeq = 0;
 let loaded = false; // the list came from the server at least once
+let groupOpen = false; // the cooling group is expanded (kept across re-renders)
+let kindOf = () => ""; // a device's kind, for the dialog's verbs (the Devices screen knows them)
+
+/** Tell the dialog how to find a device's kind ("servo": a door opens rather than turns on). */
+export function useKinds(lookup) {
+  kindOf = lookup;
+}
 
 /** Be told about every new or updated command (the Devices screen follows its switches). */
 export function watch(callback) {
@@ -42,13 +57,20 @@ export function upsert(command) {
   if (!command || command.id === undefined) return;
   command = newer(commands.get(command.id), command);
   commands.set(command.id, command);
+  if (commands.size > KEEP) {
+    const oldest = [...commands.values()].sort((a, b) => sortKey(a) - sortKey(b))[0];
+    commands.delete(oldest.id);
+  }
   render();
   for (const callback of watchers) callback(command);
 }
 
 /**
- * Send a sentence; resolve with the queued command. A sentence the server does not understand
- * (422) is listed as "Not understood" with its reason and suggestions, then rethrown.
+ * Send a sentence; resolve with the queued command, or with the answer to a question (intent
+ * "status", not queued: it has no id). When the server wants a yes first (409
+ * confirmation_required) the dialog asks, and the same body goes again with `confirm: true`;
+ * Cancel rejects with confirm.Declined and nothing is sent. A sentence the server does not
+ * understand (422) is listed as "Not understood" with its reason and suggestions, then rethrown.
  */
 export function send(text) {
   return post({ text }, text);
@@ -61,9 +83,17 @@ export function sendActions(actions, text) {
 
 async function post(body, text) {
   try {
-    const command = await api.post("/commands", body);
-    upsert(command);
-    return command;
+    let answer;
+    try {
+      answer = await api.post("/commands", body);
+    } catch (error) {
+      if (!(error instanceof api.ApiError && error.status === 409 && error.code === "confirmation_required")) throw error;
+      const asked = confirm.question(error.body, text, kindOf);
+      if (!(await confirm.ask({ body: error.detail, ...asked }))) throw new confirm.Declined();
+      answer = await api.post("/commands", { ...body, confirm: true });
+    }
+    upsert(answer);
+    return answer;
   } catch (error) {
     if (error instanceof api.ApiError && error.status === 422) {
       rejected.unshift({
@@ -83,7 +113,7 @@ async function post(body, text) {
 
 /** Fetch the recent commands again (start, reconnect). */
 export async function refresh() {
-  const data = await api.get(`/commands?limit=${LIMIT}`);
+  const data = await api.get(`/commands?limit=${FETCH_LIMIT}`);
   const previous = new Map(commands);
   commands.clear();
   // An event may have arrived while this answer was on its way: keep whichever is further along.
@@ -111,6 +141,8 @@ export function reset() {
   commands.clear();
   rejected.length = 0;
   loaded = false;
+  groupOpen = false;
+  say(byId("command-answer"), "");
   render();
 }
 
@@ -119,18 +151,44 @@ function sortKey(command) {
   return date ? date.getTime() : 0;
 }
 
+/** "By cooling: 12 today" (or "3 earlier" when none was today). */
+function groupLabel(automatic, now = new Date()) {
+  const today = automatic.filter((c) => {
+    const at = parseTime(c.created_at);
+    return at && at.toDateString() === now.toDateString();
+  }).length;
+  const count = today ? `${today} today` : `${automatic.length} earlier`;
+  const last = clockTime(parseTime(automatic[0].created_at));
+  return `By cooling: ${count}${last ? ` · last at ${last}` : ""}`;
+}
+
 function render() {
   const list = byId("command-list");
-  const items = [...commands.values(), ...rejected].sort((a, b) => sortKey(b) - sortKey(a)).slice(0, LIMIT);
+  const all = [...commands.values(), ...rejected].sort((a, b) => sortKey(b) - sortKey(a));
+  const own = all.filter((c) => c.source !== AUTOMATION).slice(0, LIMIT);
+  const automatic = all.filter((c) => c.source === AUTOMATION);
   clear(list);
   const empty = byId("command-empty");
-  empty.hidden = items.length > 0;
+  empty.hidden = own.length + automatic.length > 0;
   empty.textContent = loaded ? "No commands yet. Try “turn on the kitchen light”." : "Not loaded yet: waiting for the server.";
-  for (const command of items) list.append(renderItem(command));
+  if (automatic.length) list.append(renderGroup(automatic));
+  for (const command of own) list.append(renderItem(command));
+}
+
+/** The cooling rule's commands, folded into one expandable card. */
+function renderGroup(automatic) {
+  const details = h(
+    "details",
+    { className: "group", open: groupOpen, ontoggle: (event) => (groupOpen = event.target.open) },
+    h("summary", { className: "group-summary", text: groupLabel(automatic) }),
+    h("ol", { className: "cards group-list", "aria-label": "Commands by cooling" }, automatic.slice(0, LIMIT).map(renderItem)),
+  );
+  return h("li", { className: "card command-group" }, details);
 }
 
 function renderItem(command) {
-  const status = command.status || "pending";
+  let status = command.status || "pending";
+  if ((status === "pending" || status === "delivered") && agent.isOffline()) status = "waiting";
   const meta = [clockTime(parseTime(command.created_at))];
   if (SOURCE_LABELS[command.source]) meta.push(SOURCE_LABELS[command.source]);
   const item = h(
@@ -176,14 +234,19 @@ async function submit(text) {
     return;
   }
   say(message, "");
+  const answerBox = byId("command-answer");
+  say(answerBox, "");
   const button = byId("command-send");
   button.disabled = true;
   try {
-    await send(text);
+    const answer = await send(text);
     input.value = "";
+    // A question is answered at once and not queued: its answer goes under the input.
+    if (answer && typeof answer.answer === "string" && answer.answer) say(answerBox, answer.answer, "answer");
   } catch (error) {
     // A 422 is shown in the list with its suggestions; anything else here.
-    if (!(error instanceof api.ApiError && error.status === 422)) say(message, api.describe(error), "error");
+    if (error instanceof confirm.Declined) say(message, error.message, "hint");
+    else if (!(error instanceof api.ApiError && error.status === 422)) say(message, api.describe(error), "error");
   } finally {
     button.disabled = false;
   }
@@ -305,5 +368,6 @@ export function setUp() {
     submit(byId("command-input").value);
   });
   setUpSpeech();
+  agent.watch(render); // queued commands say "Waiting for the Pi" while it is away
   render();
 }

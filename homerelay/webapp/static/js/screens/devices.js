@@ -1,11 +1,19 @@
 // Devices screen: every device of the house by room, each with a switch showing its live state.
+// It holds the app's one store of device states: the Automation screen and the Dashboard read
+// them from here, so no screen can say off while another says on.
 
+import * as agent from "../agent.js";
 import * as api from "../api.js";
+import * as confirm from "../confirm.js";
 import { byId, clear, deviceLabel, displayName, h, parseTime, say, timeAgo } from "../dom.js";
 import * as commandScreen from "./command.js";
 
 const SERVO = "servo";
 const SETTLE_MS = 3000;
+const SLOW_MS = 10000; // a switch that waited this long for its device says why
+const UNKNOWN_NOTE = "Not reported by the Pi yet.";
+const OFFLINE_NOTE = "The Pi is offline; it will switch when the Pi is back.";
+const SLOW_NOTE = "The Pi has not answered yet.";
 
 let reported = []; // [{room, device, kind, state}] as the agent last reported
 let layout = []; // [{room, device, kind}] from the house layout, in the house's order
@@ -24,6 +32,29 @@ export function current() {
   return devices;
 }
 
+/** One device as last reported (state null: unknown), or undefined. */
+export function find(room, name) {
+  return devices.find((d) => d.room === room && d.device === name);
+}
+
+/** When the Pi last reported the devices (null: never). */
+export function reportedAt() {
+  return updatedAt;
+}
+
+/** A device's kind from the layout or the report ("servo", "led", …; "" when unknown). */
+export function kindOf(room, name) {
+  const device = find(room, name) || layout.find((d) => d.room === room && d.device === name);
+  return (device && device.kind) || "";
+}
+
+/** Whether the cooling rule may drive a device: a relay that needs no yes (as the server checks). */
+export function coolable(room, name) {
+  const spec = layout.find((d) => d.room === room && d.device === name);
+  if (!spec) return true; // no layout yet: offer it, and let the server say
+  return spec.kind === "relay" && !spec.confirm;
+}
+
 /** Be told when the list of devices changes. */
 export function watch(callback) {
   listeners.add(callback);
@@ -34,6 +65,12 @@ export function commandFor(device, on) {
   const name = deviceLabel(device.room, device.device);
   if (device.kind === SERVO) return `${on ? "open" : "close"} the ${name}`;
   return `turn ${on ? "on" : "off"} the ${name}`;
+}
+
+/** "On", "Off", "Open", "Closed" or "Unknown": a device's state in words, the same on every screen. */
+export function stateLabel(device) {
+  if (!device || (device.state !== "on" && device.state !== "off")) return "Unknown";
+  return stateWord(device, device.state === "on");
 }
 
 function stateWord(device, on) {
@@ -61,7 +98,7 @@ export function update(data) {
   for (const device of devices) {
     const key = keyOf(device.room, device.device);
     const wait = pending.get(key);
-    if (wait && (device.state === "on") === wait.target) pending.delete(key);
+    if (wait && (device.state === "on") === wait.target) forget(key);
   }
   render();
   for (const callback of listeners) callback(devices);
@@ -70,7 +107,9 @@ export function update(data) {
 /** Take the house layout (`GET /house`): it gives the order of rooms and devices. */
 export function setLayout(house) {
   const list = Array.isArray(house && house.devices) ? house.devices : [];
-  layout = list.map((d) => ({ room: d.room, device: d.name ?? d.device, kind: d.kind })).filter((d) => d.room && d.device);
+  layout = list
+    .map((d) => ({ room: d.room, device: d.name ?? d.device, kind: d.kind, confirm: d.confirm === true }))
+    .filter((d) => d.room && d.device);
   merge();
   render();
   for (const callback of listeners) callback(devices);
@@ -112,7 +151,7 @@ export function setReadOnly(reason) {
 
 /** Forget everything (sign out). */
 export function reset() {
-  pending.clear();
+  for (const key of [...pending.keys()]) forget(key);
   layout = [];
   loaded = false;
   update({ devices: [] });
@@ -157,12 +196,22 @@ function build() {
         onchange: (event) => toggle(device.room, device.device, event.target),
       });
       const stateText = h("span", { className: "device-state", "aria-hidden": "true" });
+      const noteId = `note-${keyOf(device.room, device.device)}`.replace(/[^\w-]/g, "-");
+      const note = h("span", { id: noteId, className: "device-note", hidden: true });
+      input.setAttribute("aria-describedby", noteId);
       const row = h(
         "li",
         { className: "device" },
-        h("label", { className: "device-row" }, h("span", { className: "device-name", text: displayName(device.device) }), stateText, input),
+        h(
+          "label",
+          { className: "device-row" },
+          h("span", { className: "device-name", text: displayName(device.device) }),
+          stateText,
+          input,
+          note,
+        ),
       );
-      rows.set(keyOf(device.room, device.device), { input, stateText, row });
+      rows.set(keyOf(device.room, device.device), { input, stateText, note, row });
       list.append(row);
     }
     container.append(
@@ -184,6 +233,22 @@ function paint(device) {
   const unknown = device.state !== "on" && device.state !== "off";
   if (wait) parts.stateText.textContent = `${stateWord(device, on)}…`;
   else parts.stateText.textContent = unknown ? "Unknown" : stateWord(device, on);
+  // Why a switch waits (after a while), or what "Unknown" means.
+  let note = "";
+  if (wait && wait.slow) note = agent.isOffline() ? OFFLINE_NOTE : SLOW_NOTE;
+  else if (unknown) note = UNKNOWN_NOTE;
+  if (parts.note.textContent !== note) parts.note.textContent = note;
+  parts.note.hidden = !note;
+  parts.row.classList.toggle("is-slow", Boolean(wait && wait.slow));
+}
+
+/** Stop waiting for a device (it reached its state, or the command failed or was cancelled). */
+function forget(key) {
+  const wait = pending.get(key);
+  if (!wait) return;
+  clearTimeout(wait.slowTimer);
+  clearTimeout(wait.settle);
+  pending.delete(key);
 }
 
 async function toggle(room, name, input) {
@@ -193,19 +258,30 @@ async function toggle(room, name, input) {
   const target = input.checked;
   const message = byId("devices-error");
   say(message, "");
-  pending.set(key, { target, commandId: null });
+  forget(key);
+  const wait = { target, commandId: null, slow: false };
+  pending.set(key, wait);
   paint(device);
   try {
     const action = { room, device: name, action: target ? "on" : "off" };
     const command = await commandScreen.sendActions([action], commandFor(device, target));
-    const wait = pending.get(key);
-    if (wait && wait.target === target) wait.commandId = command.id;
+    if (pending.get(key) !== wait) return; // tapped again meanwhile, or already settled
+    wait.commandId = command.id;
+    // Counted from the moment it is queued: time spent in the confirmation dialog is not waiting.
+    wait.slowTimer = setTimeout(() => {
+      if (pending.get(key) !== wait) return;
+      wait.slow = true;
+      render();
+    }, SLOW_MS);
     // The command may have been carried out before its POST answer arrived.
     onCommand(command);
   } catch (error) {
-    pending.delete(key);
+    if (pending.get(key) === wait) forget(key);
     paint(device);
-    say(message, `Could not switch the ${deviceLabel(room, name)}: ${api.describe(error)}`, "error");
+    // Cancel in the confirmation dialog: the switch goes back, and that is all.
+    if (!(error instanceof confirm.Declined)) {
+      say(message, `Could not switch the ${deviceLabel(room, name)}: ${api.describe(error)}`, "error");
+    }
   }
 }
 
@@ -214,7 +290,7 @@ function onCommand(command) {
   for (const [key, wait] of pending) {
     if (wait.commandId !== command.id) continue;
     if (["failed", "expired", "rejected", "replaced"].includes(command.status)) {
-      pending.delete(key);
+      forget(key);
       const [room, name] = key.split("/");
       const why = command.result ? `: ${command.result}` : "";
       say(byId("devices-error"), `The ${deviceLabel(room, name)} was not switched${why}`, "error");
@@ -222,7 +298,7 @@ function onCommand(command) {
       // The agent's `devices` report normally follows at once and settles the switch; if it
       // does not come, stop waiting rather than show a switch that never settles.
       wait.settle = setTimeout(() => {
-        if (pending.get(key) === wait) pending.delete(key);
+        if (pending.get(key) === wait) forget(key);
         render();
       }, SETTLE_MS);
     }
@@ -233,6 +309,8 @@ function onCommand(command) {
 /** Wire the screen once. */
 export function setUp() {
   commandScreen.watch(onCommand);
+  commandScreen.useKinds(kindOf);
+  agent.watch(render); // a waiting switch says whether the Pi is away
   render();
   // Keep "Reported … ago" honest without a reload.
   setInterval(() => {
