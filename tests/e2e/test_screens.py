@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -153,14 +154,24 @@ def test_saving_a_threshold(signed_in, server, screenshots):
     snap(signed_in, screenshots / "automation.png")
 
 
-def test_an_old_reading_is_marked_stale(browser, server_factory, tmp_path):
-    quiet = server_factory(tmp_path / "stale")  # no agent: nothing fresher arrives
+@contextmanager
+def quiet_dashboard(browser, server_factory, path):
+    """A server without an agent (nothing arrives but what the test sends), its dashboard open at phone size."""
+    quiet = server_factory(path)
     context = browser.new_context(viewport={"width": 390, "height": 844})
     try:
         page = context.new_page()
         page.goto(f"{quiet.url}/#token={quiet.app_token}")
         open_screen(page, "Dashboard")
         expect(page.locator("#reading-age")).to_contain_text("No reading yet")
+        yield quiet, page
+    finally:
+        context.close()
+        quiet.stop()
+
+
+def test_an_old_reading_is_marked_stale(browser, server_factory, tmp_path):
+    with quiet_dashboard(browser, server_factory, tmp_path / "stale") as (quiet, page):
         an_hour_ago = (datetime.now(timezone.utc) - timedelta(hours=1)).isoformat()
         reply = quiet.api("POST", "/readings", token=quiet.agent_token, json=[{"temperature": 22.0, "humidity": 50, "at": an_hour_ago}])
         assert reply.status_code == 201
@@ -168,9 +179,18 @@ def test_an_old_reading_is_marked_stale(browser, server_factory, tmp_path):
         expect(page.locator("#temperature-value")).to_have_text("22.0")
         expect(page.locator("#reading-stale")).to_be_visible()
         expect(page.locator("#reading-age")).to_contain_text("1 h ago")
-    finally:
-        context.close()
-        quiet.stop()
+
+
+def test_a_batch_of_readings_reloads_the_chart(browser, server_factory, tmp_path):
+    with quiet_dashboard(browser, server_factory, tmp_path / "batch") as (quiet, page):
+        now = datetime.now(timezone.utc)
+        batch = [{"temperature": 20.0 + n, "humidity": 50, "at": (now - timedelta(minutes=3 - n)).isoformat()} for n in range(3)]
+        # The event carries only the newest reading and `count`: the app fetches the history for the rest.
+        with page.expect_request(lambda request: "/api/v1/readings?since=" in request.url):
+            reply = quiet.api("POST", "/readings", token=quiet.agent_token, json=batch)
+            assert reply.status_code == 201
+        expect(page.locator("#temperature-value")).to_have_text("22.0")
+        expect(page.locator("#chart-empty")).to_be_hidden()
 
 
 def test_phone_layout_has_no_sideways_scroll_and_large_targets(signed_in):
