@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from homerelay.server import create_app
+import tests.support.schemathesis_wav  # noqa: F401  (registers the audio/wav serializer for every Schemathesis run)
 from tests.support.availability import missing
 from tests.support.homes import add_home, relay_of
 from tests.support.servers import ThreadServer

@@ -269,7 +269,7 @@ ROLE_OF = {
     "next_command": "agent", "put_devices": "agent", "get_devices": "both", "put_house": "agent",
     "get_house": "both", "events": "app", "add_readings": "agent", "latest_reading": "app",
     "reading_history": "app", "get_cooling": "app", "put_cooling": "app", "resume_cooling": "app",
-    "agent_presence": "app",
+    "agent_presence": "app", "submit_speech": "app", "agent_heard": "agent",
     # the original endpoints: one URL for the phone and the Pi, so either token (v1's get_devices
     # is app only: see V1_ROLE_OF)
     "set_command": "both", "set_data": "both", "get_data": "both", "set_threshold": "both",
@@ -333,4 +333,4 @@ def test_every_route_refuses_the_wrong_role(routes_app):
         response = _call(client, method, path, other)
         assert response.status_code == 403, (endpoint, method, path)
         checked += 1
-    assert checked == 13  # in v1; the original endpoints take either token
+    assert checked == 17  # in v1; the original endpoints take either token

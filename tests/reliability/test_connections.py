@@ -8,7 +8,7 @@ import time
 import pytest
 import requests
 
-from .conftest import make_home
+from tests.support.homes import home_in
 
 SLOW_CLIENTS = 50
 HEADER_TIMEOUT = 2.0
@@ -16,7 +16,7 @@ HEADER_TIMEOUT = 2.0
 
 @pytest.mark.slow
 def test_clients_that_never_finish_their_headers_are_timed_out(server_process, database_url):
-    make_home(database_url)
+    home_in(database_url)
     server = server_process(env={"HOMERELAY_HEADER_TIMEOUT": str(HEADER_TIMEOUT)})
     slow = []
     for _ in range(SLOW_CLIENTS):

@@ -145,6 +145,9 @@ SEMANTIC_REFUSALS = {
     ("PUT", "/api/v1/house"): [(400, r"")],                                       # the house loader
     ("POST", "/api/v1/readings"): [(400, r"is in the future"), (400, r"days of history kept"), OUTSIDE_UTC],
     ("GET", "/api/v1/readings"): [OUTSIDE_UTC],
+    # "binary" is all a schema can say of a recording: bytes that are no WAV, or hold no command.
+    ("POST", "/api/v1/speech"): [(400, r"WAV|recording"), (422, r"")],
+    ("POST", "/api/v1/agent/heard"): [(422, r"")],                                # the language
 }
 
 
@@ -181,7 +184,7 @@ def _headers_mutated(case) -> bool:
 
 
 def _is_agent_operation(method: str, path: str) -> bool:
-    if path.endswith(("/agent/next", "/ack")):
+    if path.endswith(("/agent/next", "/ack", "/agent/heard")):
         return True
     return method in ("POST", "PUT") and path in ("/api/v1/readings", "/api/v1/devices", "/api/v1/house")
 

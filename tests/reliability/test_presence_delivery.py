@@ -151,9 +151,9 @@ def test_two_agent_processes_on_one_token_are_seen_and_the_queue_stays_exact(thr
 
 
 def test_under_gunicorn_and_gevent_a_killed_agent_is_offline_within_seconds(server_process, database_url, tmp_path):
-    from .conftest import make_home
+    from tests.support.homes import home_in
 
-    tokens = make_home(database_url)
+    tokens = home_in(database_url)
     serving = server_process()
 
     class Served:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.homes import listeners
+
 SIDE_EFFECT_GETS = ["/api/v1/agent/next", "/api/v1/events"]
 
 
@@ -20,4 +22,4 @@ def test_head_is_refused_where_get_has_a_side_effect(make_home, path):
     assert answer.headers["Allow"] == "GET"
     # Nothing was claimed and nobody stays subscribed.
     assert home.client.get(f"/api/v1/commands/{posted['id']}", headers=home.app_headers).get_json()["status"] == "pending"
-    assert hub.listener_count() == 0
+    assert listeners(hub) == 0

@@ -12,6 +12,7 @@ from homerelay.server import create_app
 from homerelay.server.services.homes import create_home
 from homerelay.server.services.health import CHECK_EVERY_SECONDS
 
+from tests.support.homes import stored_readings
 from tests.support import polling
 from tests.conftest import app_config
 
@@ -73,9 +74,9 @@ def test_a_full_sqlite_database_refuses_with_503_and_keeps_nothing_half_written(
 
     # Room again (a connection opened meanwhile would keep the simulated limit, not a real disk).
     full["on"] = False
-    assert home.app.extensions["homerelay"].readings.count(1) == 0
+    assert stored_readings(home.app, 1) == 0
     assert post().status_code == 201
-    assert home.app.extensions["homerelay"].readings.count(1) == 1500
+    assert stored_readings(home.app, 1) == 1500
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)

@@ -101,7 +101,7 @@ def test_text_not_understood_is_kept_shown_as_rejected_and_never_delivered(clien
 
 
 def test_a_long_text_is_answered_whole_and_kept_short_in_the_history(client, phone, pi, app_headers):
-    text = "turn on the kitchen light " + "please " * 120 + "\x00 "
+    text = "turn on the kitchen light " + "please " * 120 + " "
     phone.send("/set_command", text)
     assert pi.text("/get_command") == text
     [command] = history(client, app_headers)

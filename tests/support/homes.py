@@ -32,3 +32,18 @@ def home_in(database_url: str, name: str = "test home") -> HomeTokens:
         return create_home(db, name)
     finally:
         db.dispose()
+
+
+def stored_readings(app, home_id: int) -> int:
+    """How many readings the app's database holds for a home (a count only tests need)."""
+    from sqlalchemy import func, select  # noqa: PLC0415
+
+    from homerelay.server.storage.models import Reading  # noqa: PLC0415
+
+    with relay_of(app).db.reading() as session:
+        return session.scalar(select(func.count()).select_from(Reading).where(Reading.home_id == home_id))
+
+
+def listeners(hub) -> int:
+    """How many event listeners a hub holds, over every home (none may linger after a stream ends)."""
+    return sum(len(subscriptions) for subscriptions in hub._subscriptions.values())

@@ -20,7 +20,8 @@ logger = logging.getLogger(__name__)
 # The original had one URL for the phone and the Pi: either of a home's tokens may call any endpoint.
 EITHER_ROLE = (ROLE_APP, ROLE_AGENT)
 # The original took digits only (`str.isnumeric`); a decimal such as 25.5 is accepted as well.
-DECIMAL = re.compile(r"[0-9]+\.[0-9]+")
+# Only ASCII digits: `isnumeric` also takes Arabic-Indic digits and "½", which are no threshold here.
+THRESHOLD = re.compile(r"[0-9]+(\.[0-9]+)?")
 
 roles = RoleMap()
 
@@ -75,12 +76,9 @@ def _sensor_value(value, name: str, low: float, high: float) -> float:
 
 def _threshold(text: str) -> float | None:
     """The threshold a text sets, or None for a text that is no number (the original's `null`)."""
-    if not (text.isnumeric() or DECIMAL.fullmatch(text)):
+    if not THRESHOLD.fullmatch(text):
         return None
-    try:
-        value = float(text)
-    except ValueError:
-        return None  # a numeric character that is no digit, such as "½"
+    value = float(text)
     if not TEMPERATURE_MIN_C <= value <= TEMPERATURE_MAX_C:
         raise ApiError(400, f"threshold: {text!r} is outside {TEMPERATURE_MIN_C:g}..{TEMPERATURE_MAX_C:g} °C")
     return value
@@ -101,9 +99,11 @@ def build_blueprint(name: str, url_prefix: str | None) -> Blueprint:
     @roles.require(*EITHER_ROLE)
     def set_command():
         text = _raw_text()
-        if strict_json.BIDI_CONTROLS.search(text):
-            # Answered as the original did, but never queued: it would spoof the history's text.
-            logger.info("original app sent a command that is refused: %s", strict_json.command_text_reason(text))
+        refused = strict_json.command_text_reason(text)
+        if refused:
+            # Answered as the original did, but never queued: a NUL cannot be stored everywhere,
+            # and a bidirectional control would make the history show another text than was sent.
+            logger.info("original app sent a command that is refused: %s", refused)
             return jsonify([text])
         submission = relay().legacy_slot.submit_command(identity().home_id, text)
         if not submission.parsed.ok:
