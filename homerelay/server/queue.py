@@ -79,6 +79,8 @@ class NewCommand:
     intent: str | None
     actions: list[dict]
     idempotency_key: str | None = None
+    heard: str | None = None
+    confidence: float | None = None
 
 
 class CommandQueue:
@@ -109,6 +111,8 @@ class CommandQueue:
                         "status": STATUS_PENDING,
                         "created_at": created_at,
                         "idempotency_key": new.idempotency_key,
+                        "heard": new.heard,
+                        "confidence": new.confidence,
                     },
                 )
                 command_id = inserted.inserted_primary_key[0]

@@ -46,14 +46,15 @@ class Relay:
             self.db, self.hub, self.queue, self.devices, self.readings, config["COOLING_PAUSE_SECONDS"]
         )
 
-    def submit_text(self, home_id: int, text: str, source: str, idempotency_key: str | None = None) -> Submission:
-        """Parse a sentence against the home's house and queue it if it was understood."""
+    def submit_text(self, home_id: int, text: str, source: str, idempotency_key: str | None = None,
+                    heard: tuple[str, float] | None = None) -> Submission:
+        """Parse a sentence against the home's house and queue it if it was understood (`heard`: words, confidence)."""
         parsed = parse(text, self.devices.house(home_id))
         if not parsed.ok:
             return Submission(parsed, None, False)
         actions = [action.to_dict() for action in parsed.actions]
         command, created = self.queue.submit(
-            home_id, NewCommand(text, source, parsed.intent, actions, idempotency_key)
+            home_id, NewCommand(text, source, parsed.intent, actions, idempotency_key, *(heard or (None, None)))
         )
         if created and source != SOURCE_AUTOMATION:
             self.cooling.note_user_command(home_id, parsed.intent, actions)
