@@ -62,6 +62,11 @@ class DecoderProcess:
         if process is not None:
             process.kill()
             process.wait()
+            for pipe in (process.stdin, process.stdout):
+                try:
+                    pipe.close()
+                except OSError:  # unsent bytes to a process that is gone
+                    pass
 
 
 class DecoderPool:
