@@ -28,6 +28,8 @@ def speak(text: str, voice: str = "en-us", speed: int = 170, pad: float = PAD_SE
     done = subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "--stdout"],
                           input=text.encode(), capture_output=True, check=True)
     silence = b"\0\0" * int(pad * SAMPLE_RATE)
+    if not done.stdout:  # nothing to say ("", "...")
+        return silence + silence
     return silence + read_wav(done.stdout, max_seconds=None).pcm + silence
 
 

@@ -1,22 +1,30 @@
 """`python -m bench.voice`: private voice accuracy, speed and memory on espeak-ng speech.
 
-Sentences come from the language tests (their expected meaning included); each is read by one of
-six voices at one of three speeds in turn, clean and with pink noise mixed in by sox at 15 dB SNR.
+Sentences come from the language tests (their expected meaning included); each is read by all
+six voices, at one of three speeds in turn, clean and with pink noise mixed in by sox at 15 dB SNR.
 A sentence's verdict: right (the parse of what was heard means what was said), wrong action (it
 would switch a different device, or the other way: the worst failure), refused (not heard, below
 the confidence threshold, or not understood: safe), or misheard (understood as something harmless
 that was not said, such as "what is on").
+
+Synthesis and decoding run in one worker process per CPU (each with its own decoder); decode
+times are measured inside the workers, one utterance at a time. `--calibrate` measures the
+TRAINING set instead (bench/voice_training.py: other sentences, other voices, other speeds) and
+prints the confidences of right and wrong results, from which the thresholds are chosen.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import statistics
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from concurrent.futures import ProcessPoolExecutor
 
 from bench import spoken
 
@@ -85,49 +93,97 @@ def verdict(heard, expected: str, house, threshold: float) -> str:
     return "right" if f"@{result.intent}" == expected else "misheard"
 
 
-def measure_commands(decoder, house, cases, noisy: bool, threshold: float) -> Tally:
-    """Speak every case (voices and speeds in turn) and tally the verdicts."""
-    tally = Tally("noise 15 dB" if noisy else "clean")
-    for index, (text, expected) in enumerate(cases):
-        voice = spoken.VOICES[index % len(spoken.VOICES)]
-        speed = spoken.SPEEDS[(index // len(spoken.VOICES)) % len(spoken.SPEEDS)]
-        pcm = spoken.speak(text, voice, speed)
-        if noisy:
-            pcm = spoken.with_noise(pcm, NOISE_SNR_DB)
-        from homerelay.voice.audio import Audio  # noqa: PLC0415
+_worker: dict = {}
 
-        heard = decoder.hear_command(Audio(pcm), house)
-        tally.times_ms.append(heard.seconds * 1000)
-        outcome = verdict(heard, expected, house, threshold)
-        setattr(tally, outcome, getattr(tally, outcome) + 1)
-        tally.confidences.append((outcome, heard.confidence))
-        if outcome == "wrong":
-            tally.wrong_examples.append(f"{text!r} [{voice} {speed}] heard {heard.heard!r} "
-                                        f"({heard.confidence:.2f})")
+
+def _decoder():
+    """The worker process's own decoder and house (made once per process)."""
+    if not _worker:
+        from homerelay.house import House  # noqa: PLC0415
+        from homerelay.voice.decoder import Decoder  # noqa: PLC0415
+
+        _worker["house"] = House.default()
+        _worker["decoder"] = Decoder()
+    return _worker["decoder"], _worker["house"]
+
+
+def _hear_command(job: tuple) -> tuple:
+    """In a worker: speak one sentence and decode it; (text, expected, voice, speed, heard)."""
+    from homerelay.voice.audio import Audio  # noqa: PLC0415
+
+    text, expected, voice, speed, noisy = job
+    decoder, house = _decoder()
+    pcm = spoken.speak(text, voice, speed)
+    if noisy:
+        pcm = spoken.with_noise(pcm, NOISE_SNR_DB)
+    return job, decoder.hear_command(Audio(pcm), house)
+
+
+def _pool(workers: int | None) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(workers or os.cpu_count() or 1)
+
+
+def command_jobs(cases, noisy: bool, voices=spoken.VOICES, speeds=spoken.SPEEDS) -> list[tuple]:
+    """Every voice reads every case, at each speed in turn (every voice-speed pair occurs)."""
+    return [(text, expected, voice, speeds[(index + number) % len(speeds)], noisy)
+            for index, (text, expected) in enumerate(cases) for number, voice in enumerate(voices)]
+
+
+def measure_commands(jobs, threshold: float, name: str, workers: int | None = None) -> Tally:
+    """Speak every job's sentence and tally the verdicts."""
+    from homerelay.house import House  # noqa: PLC0415
+
+    house = House.default()
+    tally = Tally(name)
+    with _pool(workers) as pool:
+        for (text, expected, voice, speed, _noisy), heard in pool.map(_hear_command, jobs, chunksize=4):
+            tally.times_ms.append(heard.seconds * 1000)
+            outcome = verdict(heard, expected, house, threshold)
+            setattr(tally, outcome, getattr(tally, outcome) + 1)
+            tally.confidences.append((outcome, heard.confidence))
+            if outcome == "wrong":
+                tally.wrong_examples.append(f"{text!r} [{voice} {speed}] heard {heard.heard!r} "
+                                            f"({heard.confidence:.2f})")
     return tally
 
 
-def measure_wake(decoder, house, cases, phrase: str, threshold: float, count: int = 100) -> tuple[int, int]:
-    """How many of `count` wake phrase + command recordings wake the listener."""
+def _spot(job: tuple) -> tuple[int, float, list[float]]:
+    """In a worker: feed one recording to a fresh wake spotter; (wakes, seconds, wake confidences)."""
     from homerelay.voice.listener import WakeSpotter  # noqa: PLC0415
 
-    spotter = WakeSpotter(decoder, phrase, threshold)
-    woke = 0
+    text, voice, speed, noisy, phrase, threshold = job
+    decoder, house = _decoder()
+    spotter = WakeSpotter(decoder, house, phrase, threshold)
+    # A microphone goes on recording after the sentence: a second of quiet ends the stretch.
+    pcm = spoken.speak(text, voice, speed) + spoken.silence(1.0)
+    if noisy:
+        pcm = spoken.with_noise(pcm, NOISE_SNR_DB)
+    wakes, confidences = 0, []
+    for start in range(0, len(pcm), 3200):
+        wake = spotter.feed(pcm[start:start + 3200])
+        if wake is not None:
+            wakes += 1
+            confidences.append(wake.confidence)
+    return wakes, len(pcm) / 2 / spoken.SAMPLE_RATE, confidences
+
+
+def wake_jobs(cases, phrase: str, threshold: float, count: int = 100) -> list[tuple]:
+    """`count` recordings of the wake phrase and a command, voices and speeds in turn, half noisy."""
     commands = [text for text, expected in cases if expected != "!reject"]
+    jobs = []
     for index in range(count):
         voice = spoken.VOICES[index % len(spoken.VOICES)]
         speed = spoken.SPEEDS[(index // len(spoken.VOICES)) % len(spoken.SPEEDS)]
-        pcm = spoken.speak(f"{phrase}, {commands[index % len(commands)]}", voice, speed)
-        if index % 2:
-            pcm = spoken.with_noise(pcm, NOISE_SNR_DB)
-        found = False
-        for start in range(0, len(pcm), 3200):
-            if spotter.feed(pcm[start:start + 3200]):
-                found = True
-                break
-        spotter.stop()
-        woke += found
-    return woke, count
+        jobs.append((f"{phrase}, {commands[index % len(commands)]}", voice, speed, bool(index % 2),
+                     phrase, threshold))
+    return jobs
+
+
+def measure_wake(jobs, workers: int | None = None) -> tuple[int, int]:
+    """How many of the wake recordings wake the listener."""
+    with _pool(workers) as pool:
+        results = list(pool.map(_spot, jobs))
+    return sum(1 for wakes, _, _ in results if wakes), len(jobs)
 
 
 def prose(minutes: float) -> list[str]:
@@ -149,19 +205,14 @@ def prose(minutes: float) -> list[str]:
     return chosen
 
 
-def measure_false_wakes(decoder, phrase: str, threshold: float, minutes: float) -> tuple[int, float]:
+def measure_false_wakes(phrase: str, threshold: float, minutes: float,
+                        workers: int | None = None) -> tuple[int, float]:
     """False wakes while ordinary prose is read aloud; returns (wakes, audio hours)."""
-    from homerelay.voice.listener import WakeSpotter  # noqa: PLC0415
-
-    spotter = WakeSpotter(decoder, phrase, threshold)
-    wakes, samples = 0, 0
-    for index, paragraph in enumerate(prose(minutes)):
-        pcm = spoken.speak(paragraph, spoken.VOICES[index % len(spoken.VOICES)], 170)
-        samples += len(pcm) // 2
-        for start in range(0, len(pcm), 3200):
-            wakes += spotter.feed(pcm[start:start + 3200])
-    spotter.stop()
-    return wakes, samples / spoken.SAMPLE_RATE / 3600
+    jobs = [(paragraph, spoken.VOICES[index % len(spoken.VOICES)], 170, False, phrase, threshold)
+            for index, paragraph in enumerate(prose(minutes))]
+    with _pool(workers) as pool:
+        results = list(pool.map(_spot, jobs))
+    return sum(wakes for wakes, _, _ in results), sum(seconds for _, seconds, _ in results) / 3600
 
 
 def rss_mb() -> float:
@@ -174,25 +225,80 @@ def rss_mb() -> float:
 
 def run(quick: bool = False, wake: str | None = None, prose_minutes: float = PROSE_MINUTES) -> dict:
     """Every voice measurement; a dict of figures (see format_report)."""
-    from homerelay.house import House  # noqa: PLC0415
-    from homerelay.voice.decoder import MIN_CONFIDENCE, Decoder  # noqa: PLC0415
+    from homerelay.voice.decoder import MIN_CONFIDENCE  # noqa: PLC0415
     from homerelay.voice.listener import DEFAULT_WAKE, DEFAULT_WAKE_THRESHOLD  # noqa: PLC0415
 
-    house = House.default()
     cases = test_sentences()
-    if quick:
-        cases = cases[::8]
-    decoder = Decoder()
     started = time.monotonic()
-    tallies = [measure_commands(decoder, house, cases, noisy, MIN_CONFIDENCE) for noisy in (False, True)]
+    tallies = []
+    for noisy in (False, True):
+        jobs = command_jobs(cases, noisy)
+        if quick:
+            jobs = jobs[::18]
+        tallies.append(measure_commands(jobs, MIN_CONFIDENCE, "noise 15 dB" if noisy else "clean"))
     phrase = wake or DEFAULT_WAKE
-    woke, tried = measure_wake(decoder, house, cases, phrase, DEFAULT_WAKE_THRESHOLD,
-                               count=10 if quick else 100)
-    false_wakes, hours = measure_false_wakes(decoder, phrase, DEFAULT_WAKE_THRESHOLD,
-                                             1.0 if quick else prose_minutes)
+    woke, tried = measure_wake(wake_jobs(cases, phrase, DEFAULT_WAKE_THRESHOLD, 10 if quick else 100))
+    false_wakes, hours = measure_false_wakes(phrase, DEFAULT_WAKE_THRESHOLD, 1.0 if quick else prose_minutes)
     return {"cases": len(cases), "tallies": tallies, "woke": woke, "wake_tries": tried,
-            "false_wakes": false_wakes, "prose_hours": hours, "rss_mb": rss_mb(),
+            "false_wakes": false_wakes, "prose_hours": hours, "rss_mb": _worker_rss(),
             "seconds": time.monotonic() - started, "threshold": MIN_CONFIDENCE, "phrase": phrase}
+
+
+def _rss(_: int) -> float:
+    _decoder()
+    return rss_mb()
+
+
+def _worker_rss() -> float:
+    """Resident memory of a worker process holding a decoder (and numpy)."""
+    with _pool(1) as pool:
+        return pool.submit(_rss, 0).result()
+
+
+def calibrate(workers: int | None = None) -> None:
+    """Print the confidences of right and wrong results on the training set, and the thresholds they allow."""
+    from bench import voice_training  # noqa: PLC0415
+
+    lines = []
+    for noisy in (False, True):
+        # Each sentence by half the training voices (others for the noisy half).
+        jobs = command_jobs(voice_training.sentences(), noisy, voice_training.VOICES, voice_training.SPEEDS)
+        jobs = jobs[int(noisy)::2]
+        tally = measure_commands(jobs, 0.0, "training, " + ("noisy" if noisy else "clean"), workers)
+        lines.append(_confidence_table(tally))
+        print(lines[-1], flush=True)
+    wake = list(voice_training.wake_jobs())
+    with _pool(workers) as pool:
+        woken = list(pool.map(_spot, wake))
+        talk = list(pool.map(_spot, voice_training.talk_jobs()))
+    said = sorted(max(c) for _, _, c in woken if c)
+    imagined = sorted(c for _, _, cs in talk for c in cs)
+    lines.append(f"wake phrase: {len(said)} of {len(wake)} recordings found at threshold 0; their "
+                 f"confidences {_quantiles(said)}")
+    lines.append(f"talk ({sum(s for _, s, _ in talk) / 60:.1f} min): {len(imagined)} false wakes at "
+                 f"threshold 0; highest {[round(c, 3) for c in imagined[-5:]]}")
+    print("\n".join(lines[-2:]), flush=True)
+
+
+def _quantiles(values: list[float]) -> str:
+    if not values:
+        return "none"
+    return ", ".join(f"p{q}={values[min(len(values) - 1, len(values) * q // 100)]:.2f}" for q in (0, 5, 10, 50))
+
+
+def _confidence_table(tally: Tally) -> str:
+    right = sorted(c for outcome, c in tally.confidences if outcome == "right" and c > 0)
+    wrong = sorted(c for outcome, c in tally.confidences if outcome in ("wrong", "misheard"))
+    lines = [f"{tally.name}: {tally.total} utterances, right {tally.right}, wrong {tally.wrong}, "
+             f"misheard {tally.misheard}, refused {tally.refused}"]
+    lines.append(f"  heard right: {_quantiles(right)}")
+    lines.append(f"  wrong or misheard, highest: {[round(c, 3) for c in wrong[-8:]]}")
+    for threshold in (0.3, 0.4, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8):
+        kept = sum(1 for c in right if c >= threshold)
+        bad = sum(1 for c in wrong if c >= threshold)
+        lines.append(f"  threshold {threshold:.2f}: right kept {kept}/{tally.right}, wrong left {bad}")
+    lines += [f"  wrong: {example}" for example in tally.wrong_examples[:12]]
+    return "\n".join(lines)
 
 
 def summary_rows(result: dict) -> list[tuple[str, str, str, bool]]:
@@ -230,8 +336,8 @@ def format_report(result: dict) -> str:
         lines.append(f"{tally.name:<14}{tally.right:>8}{tally.wrong:>8}{tally.refused:>9}"
                      f"{tally.misheard:>10}{mean:>9.0f}{tally.p95():>8.0f}")
         lines += [f"  wrong: {example}" for example in tally.wrong_examples]
-    lines.append(f"resident memory of the benchmark process: {result['rss_mb']:.0f} MB "
-                 f"(decoder, grammars, numpy); took {result['seconds']:.0f} s")
+    lines.append(f"resident memory of a decoding worker: {result['rss_mb']:.0f} MB "
+                 f"(two decoders, grammars, numpy); took {result['seconds']:.0f} s")
     return "\n".join(lines)
 
 
@@ -241,10 +347,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="an eighth of the sentences, 1 minute of prose")
     parser.add_argument("--wake", help="wake phrase to measure (default: the agent's)")
     parser.add_argument("--prose-minutes", type=float, default=PROSE_MINUTES)
+    parser.add_argument("--calibrate", action="store_true",
+                        help="measure the training set (not the test set) and print confidences")
     args = parser.parse_args(argv)
     missing = spoken.tools_missing()
     if missing:
         print(f"voice benchmark skipped: {', '.join(missing)} not installed")
+        return 0
+    if args.calibrate:
+        calibrate()
         return 0
     result = run(args.quick, args.wake, args.prose_minutes)
     print(format_report(result))

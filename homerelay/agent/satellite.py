@@ -8,6 +8,7 @@ nothing, cancels.
 from __future__ import annotations
 
 import enum
+import itertools
 import logging
 import shutil
 import subprocess
@@ -100,7 +101,7 @@ class Satellite:
         self.voice = voice or Voice(settings.speak)
         self.decoder = Decoder()
         self.decoder.use_house(house)
-        self.spotter = WakeSpotter(self.decoder, settings.wake, settings.wake_threshold)
+        self.spotter = WakeSpotter(self.decoder, house, settings.wake, settings.wake_threshold)
         self.cutter = UtteranceCutter()
         self.phase = Phase.WAKE
         self.pending: tuple[str, float] | None = None
@@ -108,7 +109,12 @@ class Satellite:
 
     def run(self, chunks, stop: threading.Event | None = None) -> None:
         """Feed every chunk through the state machine until the source ends or `stop` is set."""
-        for chunk in chunks:
+        from homerelay.voice.listener import END_SILENCE_SECONDS  # noqa: PLC0415
+
+        # When the source ends (a file), the quiet a microphone would record next ends what was
+        # being said.
+        quiet = b"\0\0" * int((END_SILENCE_SECONDS + 0.2) * 16000)
+        for chunk in itertools.chain(chunks, [quiet[i:i + CHUNK_BYTES] for i in range(0, len(quiet), CHUNK_BYTES)]):
             if stop is not None and stop.is_set():
                 break
             try:
@@ -122,11 +128,16 @@ class Satellite:
     def feed(self, chunk: bytes) -> None:
         """One chunk of microphone samples."""
         if self.phase is Phase.WAKE:
-            if self.spotter.feed(chunk):
-                logger.info("Wake phrase heard")
-                self.phase = Phase.COMMAND
-                self.cutter = self._cutter(None)
-                self._indicate(True)
+            wake = self.spotter.feed(chunk)
+            if wake is None:
+                return
+            logger.info("Wake phrase heard (confidence %.2f)", wake.confidence)
+            self._indicate(True)
+            if wake.command is not None:
+                # The command came in the same breath as the wake phrase.
+                return self._heard(wake.command)
+            self.phase = Phase.COMMAND
+            self.cutter = self._cutter(None)
             return
         utterance = self.cutter.feed(chunk)
         if utterance is None:
@@ -142,10 +153,13 @@ class Satellite:
         return UtteranceCutter(timeout or START_TIMEOUT_SECONDS)
 
     def _command(self, utterance) -> None:
-        from homerelay.voice.decoder import MIN_CONFIDENCE  # noqa: PLC0415
         from homerelay.voice.listener import hear_after_wake  # noqa: PLC0415
 
-        heard = hear_after_wake(self.decoder, self.house, utterance)
+        self._heard(hear_after_wake(self.decoder, self.house, utterance))
+
+    def _heard(self, heard) -> None:
+        from homerelay.voice.decoder import MIN_CONFIDENCE  # noqa: PLC0415
+
         logger.info("Heard %r (confidence %.3f)", heard.heard, heard.confidence)
         if not heard.heard or heard.confidence < MIN_CONFIDENCE:
             self._signal(False, "Sorry, I didn't catch that.")
@@ -182,6 +196,7 @@ class Satellite:
         self._back_to_wake()
 
     def _back_to_wake(self) -> None:
+        self.spotter.stop()
         self.phase = Phase.WAKE
         self._indicate(False)
 

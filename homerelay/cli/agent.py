@@ -27,7 +27,7 @@ def configure(parser):
     voice.add_argument("--wake", default="hey home", metavar="PHRASE",
                        help='wake phrase (default "hey home"; words of the speech dictionary)')
     voice.add_argument("--wake-threshold", type=float, default=None, metavar="T",
-                       help="keyphrase threshold, e.g. 1e-20 (lower: hears it more, imagines it more)")
+                       help="wake phrase confidence 0..1 it must reach (lower: hears it more, imagines it more)")
     voice.add_argument("--listen-from", metavar="FILE.wav",
                        help="read audio from a WAV file as if it were the microphone")
     voice.add_argument("--mic", default="default", metavar="ALSA_DEVICE",

@@ -103,6 +103,7 @@ class Relay:
     def submit_text(
         self, home_id: int, text: str, source: str, idempotency_key: str | None = None,
         confirmed: bool = True, answer_questions: bool = False, keep_rejected: bool = False,
+        heard: tuple[str, float] | None = None,
     ) -> Submission:
         """Parse a sentence against the home's house and queue it if it was understood.
 
@@ -111,6 +112,7 @@ class Relay:
         endpoints use neither: they queue what they are sent, as the original server did, and
         with `keep_rejected` a sentence that was not understood is recorded as a `rejected`
         command, since the original app cannot show a refusal: the history then shows it.
+        `heard` is what a recogniser heard and its confidence, kept on a spoken command.
         """
         house = self.devices.house(home_id)
         parsed = parse(text, house)
@@ -130,7 +132,9 @@ class Relay:
             needed = confirmation_needed(parsed, house, self.foreseen_states(home_id))
             if needed is not None:
                 return Submission(parsed, None, False, confirmation=needed)
-        command, created = self._queue(home_id, NewCommand(kept, source, parsed.intent, parsed.actions, idempotency_key))
+        spoken = heard or (None, None)
+        new = NewCommand(kept, source, parsed.intent, parsed.actions, idempotency_key, heard=spoken[0], confidence=spoken[1])
+        command, created = self._queue(home_id, new)
         return Submission(parsed, command, created)
 
     def submit_actions(self, home_id: int, actions: list[Action], source: str,

@@ -8,6 +8,7 @@ import wave
 import pytest
 
 from homerelay.voice.audio import SAMPLE_RATE, to_wav
+from tests.support.homes import relay_of
 from tests.support.polling import eventually
 
 WAV = {"Content-Type": "audio/wav"}
@@ -17,7 +18,7 @@ def post_speech(client, headers, body, query=""):
     return client.post(f"/api/v1/speech{query}", data=body, headers={**headers, **WAV})
 
 
-def test_spoken_command_is_queued_with_what_was_heard(client, app_headers, speak):
+def test_spoken_command_is_queued_with_what_was_heard(client, app_headers, speak, trusting):
     response = post_speech(client, app_headers, to_wav(speak("turn on the kitchen light")))
     assert response.status_code == 201, response.get_json()
     body = response.get_json()
@@ -25,6 +26,17 @@ def test_spoken_command_is_queued_with_what_was_heard(client, app_headers, speak
     assert body["heard"] == "turn on the kitchen light"
     assert 0.0 <= body["confidence"] <= 1.0
     assert body["actions"] == [{"room": "kitchen", "device": "light", "action": "on"}]
+    assert stored_heard(client, body["id"]) == (body["heard"], body["confidence"])
+
+
+def stored_heard(client, command_id: int) -> tuple:
+    import sqlalchemy as sa
+
+    db = relay_of(client.application).db
+    with db.engine.connect() as connection:
+        row = connection.execute(sa.text("SELECT heard, confidence FROM commands WHERE id = :id"),
+                                 {"id": command_id}).one()
+    return tuple(row)
 
 
 def noise(seconds: float) -> bytes:
@@ -79,6 +91,7 @@ def test_agent_heard_queues_a_voice_command(client, agent_headers):
     assert response.status_code == 201, response.get_json()
     body = response.get_json()
     assert body["source"] == "voice" and body["heard"] == "turn on the tv" and body["confidence"] == 0.8
+    assert stored_heard(client, body["id"]) == ("turn on the tv", 0.8)
     refused = client.post("/api/v1/agent/heard", json={"text": "turn on the kitchen fan", "confidence": 0.9},
                           headers=agent_headers)
     assert refused.status_code == 422 and refused.get_json()["error"] == "not_understood"
@@ -90,7 +103,7 @@ def test_openapi_describes_speech(client):
     assert "/api/v1/agent/heard" in paths
 
 
-def test_recording_switches_the_simulated_agent(live_server, tmp_path, speak):
+def test_recording_switches_the_simulated_agent(live_server, tmp_path, speak, trusting):
     import requests
 
     from tests.agent.harness import AgentThread, fast_settings
@@ -112,3 +125,9 @@ def test_recording_switches_the_simulated_agent(live_server, tmp_path, speak):
         eventually(kitchen_light_on, timeout=10)
     finally:
         agent.stop()
+
+
+def test_an_unsure_recording_is_refused_not_acted_on(client, app_headers, speak):
+    # At the calibrated threshold an espeak-ng sentence is refused: never a wrong action.
+    response = post_speech(client, app_headers, to_wav(speak("turn on the garden light")))
+    assert response.status_code == 422 and response.get_json()["error"] in ("not_heard", "not_understood")

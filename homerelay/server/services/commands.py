@@ -134,6 +134,9 @@ class NewCommand:
     idempotency_key: str | None = None
     status: str = STATUS_PENDING
     result: str | None = None
+    # A spoken command: the words the recogniser heard, and its confidence (0..1).
+    heard: str | None = None
+    confidence: float | None = None
 
     @classmethod
     def switching(cls, actions, source: str, idempotency_key: str | None = None) -> NewCommand:
@@ -181,6 +184,8 @@ class CommandQueue:
                         "actions": actions_to_json(new.actions),
                         "status": new.status,
                         "result": new.result,
+                        "heard": new.heard,
+                        "confidence": new.confidence,
                         "created_at": created_at,
                         "done_at": done_at,
                         "idempotency_key": new.idempotency_key,

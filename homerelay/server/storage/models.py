@@ -81,6 +81,9 @@ class Command(Base):
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     idempotency_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # A spoken command: the words the recogniser heard and its confidence (0..1).
+    heard: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
     # The original API answers a `terminate` to its Pi script only once.
     legacy_served: Mapped[bool] = mapped_column(Boolean, default=False)
     # The agent process (its instance id) the command was last handed to; it may take it again at once.

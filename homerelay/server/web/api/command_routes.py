@@ -7,7 +7,7 @@ from flask import current_app, request
 from homerelay.const import ROLE_AGENT, ROLE_APP, SOURCE_APP
 from homerelay.errors import UnknownDeviceError
 from homerelay.language import Action
-from homerelay.server.relay import current_relay
+from homerelay.server.relay import Submission, current_relay
 from homerelay.server.services.commands import (
     WAITER_RECHECK_SECONDS,
     CommandNotFoundError,
@@ -74,22 +74,29 @@ def submit_command(body: CommandIn):
         raise ApiError(422, str(error), "idempotency_conflict") from error
     except UnknownDeviceError as error:
         raise ApiError(422, f"actions: {error}", "not_understood") from error
+    return submission_response(submission, body.text)
+
+
+def submission_response(submission: Submission, text: str, **extra):
+    """The answer to a submitted sentence, typed or spoken (`extra`: what a recogniser heard): a
+    question's answer (200), 409 when it needs a yes, 422 when not understood, else the command."""
+    parsed = submission.parsed
     if submission.answer is not None:
-        parsed = submission.parsed
         actions = [action.to_dict() for action in parsed.actions]
-        return {"intent": parsed.intent, "text": body.text, "actions": actions, "answer": submission.answer}, 200
+        return {"intent": parsed.intent, "text": text, "actions": actions, "answer": submission.answer, **extra}, 200
     if submission.confirmation is not None:
-        return _confirmation_required(submission.confirmation)
+        return _confirmation_required(submission.confirmation, **extra)
     if submission.command is None:
-        parsed = submission.parsed
-        return error_response(422, parsed.error, "not_understood", suggestions=list(parsed.suggestions))
+        return error_response(422, parsed.error, "not_understood", suggestions=list(parsed.suggestions), **extra)
     command = submission.command
-    return command_to_dict(command), 201 if submission.created else 200, {EXPIRES_HEADER: _expires_at(command)}
+    return ({**command_to_dict(command), **extra}, 201 if submission.created else 200,
+            {EXPIRES_HEADER: _expires_at(command)})
 
 
-def _confirmation_required(needed):
+def _confirmation_required(needed, **extra):
     """409: what the command would change that needs a person's yes first."""
-    return error_response(409, needed.detail, CONFIRMATION_REQUIRED, actions=[a.to_dict() for a in needed.actions])
+    return error_response(409, needed.detail, CONFIRMATION_REQUIRED,
+                          actions=[a.to_dict() for a in needed.actions], **extra)
 
 
 @blueprint.get("/commands", tags=[COMMANDS], responses={200: CommandList})

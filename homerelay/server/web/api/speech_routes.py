@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import functools
-import inspect
 import logging
-from concurrent.futures import ThreadPoolExecutor
 
 from flask import request
 from pydantic import BaseModel, Field
@@ -13,22 +10,20 @@ from pydantic import BaseModel, Field
 from homerelay.const import COMMAND_TEXT_MAX, ROLE_AGENT, ROLE_APP, SOURCE_VOICE
 from homerelay.errors import AudioFormatError, VoiceUnavailableError
 from homerelay.server.relay import current_relay as relay
-from homerelay.server.storage.serialize import command_to_dict
 from homerelay.server.web.api.blueprint import AGENT, COMMANDS, blueprint, roles
+from homerelay.server.web.api.command_routes import submission_response
 from homerelay.server.web.auth import identity
 from homerelay.server.web.http_errors import ApiError, error_response
 from homerelay.server.web.schemas import CommandOut, ErrorOut, NotUnderstood, Strict
 from homerelay.voice.audio import MAX_SECONDS, MIN_SECONDS, read_wav
-from homerelay.voice.decoder import INSTALL_HINT, MIN_CONFIDENCE, Decoder, Heard, available
+from homerelay.voice.decoder import INSTALL_HINT, MIN_CONFIDENCE, Heard, available
+from homerelay.voice.worker import DecoderPool
 
 logger = logging.getLogger(__name__)
 
 # Ten seconds of 16-bit mono at 48 kHz is 960 kB: a megabyte holds any allowed recording.
 MAX_AUDIO_BYTES = 1024 * 1024
 WAV_TYPES = ("audio/wav", "audio/x-wav", "audio/wave", "audio/vnd.wave")
-# Decoding takes a core for a fraction of a second: a couple of threads keep it off the
-# event loop without letting a burst of recordings take every core of the host.
-DECODE_THREADS = 2
 NOT_HEARD = "I didn't catch that"
 
 
@@ -60,57 +55,7 @@ class NotHeard(ErrorOut):
     confidence: float = 0.0
 
 
-class _DecodePool:
-    """A few threads, each with its own decoder (PocketSphinx decoders are not thread-safe)."""
-
-    def __init__(self, threads: int = DECODE_THREADS) -> None:
-        self._threads = threads
-        self._decoders: dict[int, Decoder] = {}
-        self._executor: ThreadPoolExecutor | None = None
-
-    def hear(self, audio, house) -> Heard:
-        """Decode a recording against the house's grammar on a pool thread; waits for it."""
-        gevent_pool = _gevent_threadpool(self._threads)
-        if gevent_pool is not None:
-            return gevent_pool.apply(self._hear, (audio, house))
-        if self._executor is None:
-            self._executor = ThreadPoolExecutor(self._threads, thread_name_prefix="homerelay-voice")
-        return self._executor.submit(self._hear, audio, house).result()
-
-    def _hear(self, audio, house) -> Heard:
-        thread = _native_thread_id()
-        decoder = self._decoders.get(thread)
-        if decoder is None:
-            decoder = self._decoders[thread] = Decoder()
-        return decoder.hear_command(audio, house)
-
-
-def _native_thread_id() -> int:
-    # Under gevent, threading.get_ident names the greenlet; the decoder belongs to the OS thread.
-    import _thread  # noqa: PLC0415
-
-    return _thread.get_native_id()
-
-
-@functools.lru_cache(maxsize=1)
-def _gevent_pool_for(threads: int):
-    from gevent.threadpool import ThreadPool  # noqa: PLC0415
-
-    return ThreadPool(threads)
-
-
-def _gevent_threadpool(threads: int):
-    """gevent's own thread pool when the server runs under gevent (gunicorn), else None."""
-    try:
-        from gevent import monkey  # noqa: PLC0415
-    except ImportError:
-        return None
-    if not monkey.is_module_patched("threading"):
-        return None
-    return _gevent_pool_for(threads)
-
-
-_pool = _DecodePool()
+_pool = DecoderPool()
 
 
 @blueprint.url_value_preprocessor
@@ -120,31 +65,17 @@ def _allow_recordings(endpoint, values):
         request.max_content_length = MAX_AUDIO_BYTES
 
 
-def _submit(home_id: int, text: str, confirm: bool):
-    """Hand the text to the relay exactly as a typed command, passing the confirmation on."""
-    submit = relay().submit_text
-    # A relay that knows about devices asking for confirmation takes the flag; an older one
-    # has nothing to confirm.
-    if "confirm" in inspect.signature(submit).parameters:
-        return submit(home_id, text, SOURCE_VOICE, confirm=confirm)
-    return submit(home_id, text, SOURCE_VOICE)
-
-
-def _answer(text: str, heard: Heard, confirm: bool):
-    """The same answers as POST /commands (201, 422, 409), each with heard and confidence."""
+def _answer(heard: Heard, confirm: bool):
+    """The same answers as POST /commands (201, 422, 409, a question's 200), each with what was
+    heard and how sure the recogniser was."""
     said = {"heard": heard.heard, "confidence": round(heard.confidence, 3)}
     if not heard.heard or heard.confidence < MIN_CONFIDENCE:
         return error_response(422, NOT_HEARD, "not_heard", **said)
-    try:
-        submission = _submit(identity().home_id, text, confirm)
-    except ApiError as error:
-        error.extra.update(said)  # 409 confirmation_required: the app shows what it heard
-        raise
-    if submission.command is None:
-        parsed = submission.parsed
-        return error_response(422, parsed.error, "not_understood",
-                              suggestions=list(parsed.suggestions), **said)
-    return {**command_to_dict(submission.command), **said}, 201 if submission.created else 200
+    submission = relay().submit_text(
+        identity().home_id, heard.heard, SOURCE_VOICE, confirmed=confirm, answer_questions=True,
+        heard=(heard.heard, said["confidence"]),
+    )
+    return submission_response(submission, heard.heard, **said)
 
 
 @blueprint.post("/speech", tags=[COMMANDS], responses={
@@ -175,7 +106,7 @@ def submit_speech(query: SpeechQuery):
     except VoiceUnavailableError as error:
         raise ApiError(503, str(error), "voice_unavailable") from error
     logger.info("Heard %r (confidence %.3f) in %.0f ms", heard.heard, heard.confidence, heard.seconds * 1000)
-    return _answer(heard.heard, heard, query.confirm)
+    return _answer(heard, query.confirm)
 
 
 @blueprint.post("/agent/heard", tags=[AGENT], responses={201: SpokenCommandOut, 409: ErrorOut, 422: NotUnderstood})
@@ -183,4 +114,4 @@ def submit_speech(query: SpeechQuery):
 def agent_heard(body: HeardIn):
     """What the Pi's microphone heard: queued with source "voice", as if the app had sent it."""
     heard = Heard(" ".join(body.text.split()), body.confidence)
-    return _answer(heard.heard, heard, body.confirm)
+    return _answer(heard, body.confirm)
