@@ -252,23 +252,27 @@ async function submit(text) {
   }
 }
 
-/** What the server heard, then what it made of it (a 409 asks before a door or oven is changed). */
-async function sendRecording(wav, hint, confirm = false) {
+/** What the server heard, then what it made of it (a 409 asks, in the same dialog as a typed
+ * command, before a door or oven is changed). */
+async function sendRecording(wav, hint, confirmed = false) {
   say(hint, "Working out what you said…", "listening");
   let answer;
   try {
-    answer = await privateVoice.send(wav, confirm);
+    answer = await privateVoice.send(wav, confirmed);
   } catch (error) {
     say(hint, "The server cannot be reached: nothing was sent.", "hint");
     return;
   }
   const { status, body } = answer;
   const heard = body && body.heard ? `heard: “${body.heard}”` : "heard: nothing";
-  if (status === 201 || status === 200) {
+  if (status === 200 && body && typeof body.answer === "string") {
+    say(hint, `${heard} — ${body.answer}`, "hint");
+  } else if (status === 201 || status === 200) {
     upsert(body);
     say(hint, `${heard} — ${STATUS_LABELS[body.status] || body.status}.`, "hint");
-  } else if (status === 409 && body && body.error === "confirmation_required" && !confirm) {
-    if (window.confirm(`${body.detail} Go ahead?`)) return sendRecording(wav, hint, true);
+  } else if (status === 409 && body && body.error === "confirmation_required" && !confirmed) {
+    const asked = confirm.question(body, body.heard || "", kindOf);
+    if (await confirm.ask({ body: body.detail, ...asked })) return sendRecording(wav, hint, true);
     say(hint, `${heard} — cancelled.`, "hint");
   } else {
     say(hint, `${heard} — ${(body && body.detail) || `the server answered ${status}`}.`, "hint");
