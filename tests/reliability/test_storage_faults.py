@@ -9,10 +9,9 @@ import pytest
 from sqlalchemy import event, make_url
 
 from homerelay.server import create_app
-from homerelay.server.services.homes import create_home
 from homerelay.server.services.health import CHECK_EVERY_SECONDS
 
-from tests.support.homes import stored_readings
+from tests.support.homes import add_home, stored_readings
 from tests.support import polling
 from tests.conftest import app_config
 
@@ -86,7 +85,7 @@ def test_postgresql_down_is_a_503_and_the_server_recovers_when_it_is_back(databa
     through_proxy = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
     app = create_app(app_config(tmp_path, through_proxy))
     try:
-        tokens = create_home(app, "outage")
+        tokens = add_home(app, "outage")
         client = app.test_client()
         phone = {"Authorization": f"Bearer {tokens.app_token}"}
         assert client.get("/healthz").status_code == 200
