@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
 
 from flask import request
@@ -56,6 +57,8 @@ class NotHeard(ErrorOut):
 
 
 _pool = DecoderPool()
+# Decoder children start on the first recording; the server's exit must not leave them behind.
+atexit.register(_pool.close)
 
 
 @blueprint.url_value_preprocessor
