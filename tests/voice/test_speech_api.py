@@ -97,6 +97,19 @@ def test_agent_heard_queues_a_voice_command(client, agent_headers):
     assert refused.status_code == 422 and refused.get_json()["error"] == "not_understood"
 
 
+def test_a_spoken_question_is_answered_as_documented(client, agent_headers, app_headers):
+    answer = client.post("/api/v1/agent/heard", json={"text": "how warm is it", "confidence": 0.9},
+                         headers=agent_headers)
+    assert answer.status_code == 200
+    body = answer.get_json()
+    assert body["intent"] == "status" and body["answer"].startswith("There is no reading yet")
+    assert body["heard"] == "how warm is it" and body["confidence"] == 0.9
+    assert client.get("/api/v1/commands", headers=app_headers).get_json()["commands"] == []
+    paths = client.get("/api/v1/openapi.json").get_json()["paths"]
+    for path in ("/api/v1/agent/heard", "/api/v1/speech"):
+        assert "200" in paths[path]["post"]["responses"], path
+
+
 def test_openapi_describes_speech(client):
     paths = client.get("/api/v1/openapi.json").get_json()["paths"]
     assert "audio/wav" in paths["/api/v1/speech"]["post"]["requestBody"]["content"]

@@ -15,7 +15,7 @@ from homerelay.server.web.api.blueprint import AGENT, COMMANDS, blueprint, roles
 from homerelay.server.web.api.command_routes import submission_response
 from homerelay.server.web.auth import identity
 from homerelay.server.web.http_errors import ApiError, error_response
-from homerelay.server.web.schemas import CommandOut, ErrorOut, NotUnderstood, Strict
+from homerelay.server.web.schemas import AnswerOut, CommandOut, ErrorOut, NotUnderstood, Strict
 from homerelay.voice.audio import MAX_SECONDS, MIN_SECONDS, read_wav
 from homerelay.voice.decoder import INSTALL_HINT, MIN_CONFIDENCE, Heard, available
 from homerelay.voice.worker import DecoderPool
@@ -44,6 +44,13 @@ class HeardIn(Strict):
 
 class SpokenCommandOut(CommandOut):
     """The queued command, with what was heard and how sure the recogniser was."""
+
+    heard: str
+    confidence: float
+
+
+class SpokenAnswerOut(AnswerOut):
+    """200: a spoken question's answer (nothing queued), with what was heard and how sure the recogniser was."""
 
     heard: str
     confidence: float
@@ -82,7 +89,7 @@ def _answer(heard: Heard, confirm: bool):
 
 
 @blueprint.post("/speech", tags=[COMMANDS], responses={
-    201: SpokenCommandOut, 409: ErrorOut, 415: ErrorOut, 422: NotHeard, 503: ErrorOut},
+    201: SpokenCommandOut, 200: SpokenAnswerOut, 409: ErrorOut, 415: ErrorOut, 422: NotHeard, 503: ErrorOut},
     openapi_extensions={"requestBody": {"required": True, "content": {"audio/wav": {"schema": {
         "type": "string", "format": "binary",
         "description": f"16-bit mono PCM WAV, at most {MAX_SECONDS:g} s and {MAX_AUDIO_BYTES} bytes"}}}}})
@@ -112,7 +119,8 @@ def submit_speech(query: SpeechQuery):
     return _answer(heard, query.confirm)
 
 
-@blueprint.post("/agent/heard", tags=[AGENT], responses={201: SpokenCommandOut, 409: ErrorOut, 422: NotUnderstood})
+@blueprint.post("/agent/heard", tags=[AGENT],
+                responses={201: SpokenCommandOut, 200: SpokenAnswerOut, 409: ErrorOut, 422: NotUnderstood})
 @roles.require(ROLE_AGENT)
 def agent_heard(body: HeardIn):
     """What the Pi's microphone heard: queued with source "voice", as if the app had sent it."""
