@@ -164,6 +164,9 @@ def quiet_dashboard(browser, server_factory, path):
         page.goto(f"{quiet.url}/#token={quiet.app_token}")
         open_screen(page, "Dashboard")
         expect(page.locator("#reading-age")).to_contain_text("No reading yet")
+        # The event stream is open (the top bar has left "Connecting…"): what the test sends next
+        # arrives as an event, not only in the first fetch.
+        expect(page.locator("#live")).not_to_have_attribute("data-state", "connecting")
         yield quiet, page
     finally:
         context.close()
