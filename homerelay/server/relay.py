@@ -9,6 +9,7 @@ from datetime import datetime
 from flask import Flask, current_app
 
 from homerelay.const import INTENT_STATUS, SOURCE_AUTOMATION, STATUS_REJECTED
+from homerelay.house import House
 from homerelay.language import Action, ParseResult, confirmation, parse
 from homerelay.server.fanout.hub import EventHub
 from homerelay.server.fanout.postgres import PgEventBridge
@@ -129,7 +130,7 @@ class Relay:
             reply = answer(parsed, latest, stale, self.devices.states(home_id).devices, house)
             return Submission(parsed, None, False, answer=reply)
         if not confirmed:
-            needed = confirmation_needed(parsed, house, self.foreseen_states(home_id))
+            needed = confirmation_needed(parsed, house, self.foreseen_states(home_id, house))
             if needed is not None:
                 return Submission(parsed, None, False, confirmation=needed)
         spoken = heard or (None, None)
@@ -148,7 +149,8 @@ class Relay:
 
     def confirmation_for_actions(self, home_id: int, actions: list[Action]) -> ConfirmationNeeded | None:
         """What device switches given as such need a person's yes for (a confirm device), or None."""
-        needed = confirmation(actions, self.devices.house(home_id), self.foreseen_states(home_id))
+        house = self.devices.house(home_id)
+        needed = confirmation(actions, house, self.foreseen_states(home_id, house))
         return None if needed is None else ConfirmationNeeded(needed.message, tuple(needed.actions))
 
     def _queue(self, home_id: int, new: NewCommand) -> tuple[Command, bool]:
@@ -158,11 +160,11 @@ class Relay:
             self.cooling.note_user_command(home_id, new.intent, new.actions)
         return command, created
 
-    def foreseen_states(self, home_id: int) -> dict[tuple[str, str], str]:
+    def foreseen_states(self, home_id: int, house: House) -> dict[tuple[str, str], str]:
         """Every device's state as reported, changed by the commands still queued."""
         reported = self.devices.states(home_id)
         unfinished = self.queue.unfinished(home_id, done_after=reported.updated_at)
-        return foreseen_states(reported.devices, unfinished, self.devices.house(home_id))
+        return foreseen_states(reported.devices, unfinished, house)
 
     def report_devices(self, home_id: int, devices: list[DeviceState]) -> DeviceStates:
         """Store the agent's device states; if the cooling rule's device changed, tell the rule's listeners too."""

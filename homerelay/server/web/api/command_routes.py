@@ -56,8 +56,9 @@ def submit_command(body: CommandIn):
     key = request.headers.get("Idempotency-Key")
     if key is not None and not 1 <= len(key) <= IDEMPOTENCY_KEY_MAX:
         raise ApiError(400, f"Idempotency-Key must have 1 to {IDEMPOTENCY_KEY_MAX} characters")
-    if key is not None and unstorable_reason(key):
-        raise ApiError(400, f"Idempotency-Key: {unstorable_reason(key)}")
+    unstorable = unstorable_reason(key) if key is not None else None
+    if unstorable:
+        raise ApiError(400, f"Idempotency-Key: {unstorable}")
     confirmed = body.confirm or request.args.get("confirm", "").lower() in CONFIRM_WORDS
     home_id = identity().home_id
     relay = current_relay()
