@@ -282,6 +282,7 @@ async function sendRecording(wav, hint, confirmed = false) {
 function setUpPrivateVoice(mic, hint) {
   let recording = null;
   let pressedAt = 0;
+  let held = false; // the button is down: a pause in the speech does not end the recording
   mic.addEventListener("pointerdown", async (event) => {
     event.preventDefault();
     if (recording) {
@@ -294,8 +295,15 @@ function setUpPrivateVoice(mic, hint) {
       return;
     }
     pressedAt = Date.now();
+    held = true;
+    // Letting go off the button still counts (a finger or mouse that slid away).
     try {
-      recording = await privateVoice.record({ untilSilence: true });
+      mic.setPointerCapture(event.pointerId);
+    } catch (error) {
+      // the pointer is already gone: its pointerup or pointercancel has come or will
+    }
+    try {
+      recording = await privateVoice.record({ untilSilence: () => !held });
     } catch (error) {
       const denied = error && error.name === "NotAllowedError";
       say(hint, denied ? "The microphone is not allowed for this site." : `Recording failed: ${error}`, "hint");
@@ -312,7 +320,12 @@ function setUpPrivateVoice(mic, hint) {
   });
   // Push-to-talk: letting go of a held button ends the recording; a tap waits for the silence.
   mic.addEventListener("pointerup", () => {
+    held = false;
     if (recording && Date.now() - pressedAt >= HOLD_MS) recording.stop();
+  });
+  // A touch the browser took over (a scroll): no letting go will come, so the silence ends it.
+  mic.addEventListener("pointercancel", () => {
+    held = false;
   });
 }
 
