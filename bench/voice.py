@@ -80,11 +80,12 @@ def verdict(heard, expected: str, house, threshold: float) -> str:
     """right / wrong / refused / misheard for one decoded utterance."""
     from homerelay.language import parse  # noqa: PLC0415
 
+    must_refuse = expected.startswith("!reject")  # "!reject" or "!reject:<part of the reason>"
     if not heard.heard or heard.confidence < threshold:
-        return "right" if expected == "!reject" else "refused"
+        return "right" if must_refuse else "refused"
     result = parse(heard.heard, house)
     if not result.ok:
-        return "right" if expected == "!reject" else "refused"
+        return "right" if must_refuse else "refused"
     if result.intent == "control" or result.intent == "all_off":
         said = ";".join(sorted(f"{a.room}:{a.device}:{a.action}" for a in result.actions))
         if result.intent == "all_off" and expected == "@all_off":

@@ -19,14 +19,20 @@ STREAMED_SIZE = 0x7FFF0000
 # Quiet kept around every utterance before it is decoded: a recorder (or the utterance cutter)
 # may clip the speech tightly, and a search that runs out of audio in the last word gives back
 # what it had so far ("switch off the bedroom" without the device).
-PAD_BEFORE_SECONDS = 0.3
-PAD_AFTER_SECONDS = 0.5
+PAD_BEFORE_SECONDS = 0.2
+PAD_AFTER_SECONDS = 0.3
 # Digital silence has no spectrum: its features are far outside anything the acoustic model
 # heard (recorded speech always has a little hiss), and the search loses its way in it, at the
 # edges of the speech and in the pauses a synthetic voice leaves inside it. A quiet
 # microphone's own hiss (white, about -55 dBFS) is mixed in, the same each time; measured with
 # `python -m bench.voice`, it doubled the commands heard right (2 steps of the scale did nothing).
 DITHER = 60.0
+# Quiet before and after the sound costs decoding time (most of it, for a short command) and
+# tells the search nothing: frames quieter than TRIM_RATIO of the loudest (-40 dB) and than
+# TRIM_FLOOR are cut from both ends, but for KEEP_SECONDS next to the sound.
+TRIM_RATIO = 0.01
+TRIM_FLOOR = 30.0
+KEEP_SECONDS = 0.1
 
 
 @dataclass(frozen=True)
@@ -86,15 +92,42 @@ def resample(pcm: bytes, rate: int) -> bytes:
     return np.clip(np.rint(out), -32768, 32767).astype("<i2").tobytes()
 
 
-def for_decoding(pcm: bytes) -> bytes:
-    """The samples padded with quiet on both sides and a faint, repeatable hiss mixed in."""
+def change_tempo(pcm: bytes, factor: float) -> bytes:
+    """The samples played `factor` times as fast (pitch moves with them, as on a tape)."""
+    return resample(pcm, round(SAMPLE_RATE * factor))
+
+
+def sound_span(samples) -> tuple[int, int]:
+    """Where the sound is: (first, last + 1) sample without the quiet around it (but KEEP_SECONDS)."""
+    import numpy as np  # noqa: PLC0415
+
+    frame = SAMPLE_RATE // 100
+    count = len(samples) // frame
+    if count == 0:
+        return 0, len(samples)
+    levels = np.sqrt(np.mean(samples[: count * frame].reshape(count, frame) ** 2, axis=1))
+    loud = np.nonzero(levels > max(TRIM_FLOOR, levels.max() * TRIM_RATIO))[0]
+    if len(loud) == 0:
+        return 0, len(samples)
+    keep = int(KEEP_SECONDS * 100)
+    first, last = max(0, loud[0] - keep), min(count, loud[-1] + 1 + keep)
+    return first * frame, last * frame
+
+
+def for_decoding(pcm: bytes) -> tuple[bytes, int]:
+    """The sound with the quiet around it trimmed, padded with quiet again on both sides, and a
+    faint, repeatable hiss mixed in; and the offset of its samples in `pcm` (index in pcm =
+    index here + offset)."""
     import numpy as np  # noqa: PLC0415
 
     samples = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
+    first, last = sound_span(samples)
+    samples = samples[first:last]
     padded = np.concatenate([np.zeros(int(PAD_BEFORE_SECONDS * SAMPLE_RATE)), samples,
                              np.zeros(int(PAD_AFTER_SECONDS * SAMPLE_RATE))])
     padded += np.random.default_rng(len(samples)).normal(0.0, DITHER, len(padded))
-    return np.clip(np.rint(padded), -32768, 32767).astype("<i2").tobytes()
+    offset = first - int(PAD_BEFORE_SECONDS * SAMPLE_RATE)
+    return np.clip(np.rint(padded), -32768, 32767).astype("<i2").tobytes(), offset
 
 
 def to_wav(pcm: bytes, rate: int = SAMPLE_RATE) -> bytes:

@@ -18,38 +18,131 @@ logger = logging.getLogger(__name__)
 GRAMMAR_NAME = "homerelay"
 # Verbs that take the direction after the device ("turn the kitchen light off"). Each must be a
 # filler of the language, so the parser ignores it just as the recogniser allows it.
-HOLDING_VERBS = ("turn", "switch", "power")
-# Several actions in one breath are joined by "and" only: every other connector widens the search.
-CONNECTOR = "and"
-MAX_CLAUSES = 2
+HOLDING_VERBS = ("turn", "switch", "power", "put")
+# Words that join several actions in one breath.
+CONNECTORS = ("and", "then", "and then")
+MAX_CLAUSES = 3
 # Direction words that may follow the device ("garage door open", "lights out").
-TRAILING = {const.ACTION_ON: ("on", "up", "open"), const.ACTION_OFF: ("off", "down", "out")}
+# ("up" and "down" are not: as the last word they were heard in the breath after a sentence
+# that had no direction, "kitchen lite" as "kitchen light up".)
+TRAILING = {const.ACTION_ON: ("on", "open"), const.ACTION_OFF: ("off", "out")}
 # The confirmation step after a device that asks for one.
 YES = ("yes", "yes please", "yeah", "confirm", "do it")
 NO = ("no", "no thanks", "cancel", "stop", "nope")
 # Spellings the parser forgives in typed text ("kitchen lite") that are never said differently.
 WRITTEN_ONLY = frozenset({"lite", "tele", "t v", "televison", "telivision", "turn of", "switch of"})
 # Bare direction words open a clause only after the device ("light on"): as the first word
-# they would let the recogniser drop the verb it did not quite hear. Of the vocabulary's other
-# verbs only the one-word ones and "turn on"-like ones are searched for: "fire up", "shut down",
-# "turn up" (the volume) and the like each add a way to hear noise as a command.
+# they would let the recogniser drop the verb it did not quite hear.
 BARE_DIRECTIONS = frozenset({"on", "off", "up", "down", "out"})
 # Of the vocabulary's rarer words, those a recogniser most often heard in place of others
 # (measured on the training set of `python -m bench.voice --calibrate`): not searched for.
-UNHEARD = frozenset({"lift", "halt", "raise", "lower", "bulb", "lighting", "cooker", "ventilator",
-                     "gate", "telly", "every device", "all the devices"})
+UNHEARD = frozenset({"lift", "halt", "boot up", "fire up", "bulb", "lighting", "cooker", "ventilator",
+                     "gate"})
 # Of the vocabulary's names for "all the devices", the ones said as a whole phrase.
 EVERYTHING = frozenset({"everything", "all devices", "all the devices", "every device"})
+# Politeness around a command ("could you ... for me", "please ... thanks"): the language
+# ignores these words, and a recogniser that knows them hears them as said rather than forcing
+# them onto words that matter.
+OPENINGS = ("please", "can you", "could you", "would you", "can you please", "could you please",
+            "hey home", "hey home relay", "okay", "i want", "i would like")
+CLOSINGS = ("please", "thanks", "thank you", "for me", "for me please", "now", "right now")
+# Rooms and things a house commonly has that this one may not. They are searched for beside the
+# house's own, so "turn on the garden light" or "turn on the heater" is heard as said and then
+# refused by the language, instead of being forced onto a room or device the house has: the
+# recogniser can only hear what its grammar holds.
+DECOY_ROOMS = ("garden", "front garden", "back garden", "hallway", "hall", "office", "study", "attic",
+               "basement", "cellar", "dining room", "porch", "patio", "nursery", "laundry", "guest room",
+               "upstairs", "downstairs", "loft", "landing", "toilet", "shed", "driveway")
+DECOY_THINGS = ("heater", "heating", "radio", "speaker", "speakers", "music", "volume", "temperature",
+                "blinds", "curtains", "kettle", "dishwasher", "fridge", "freezer", "microwave", "toaster",
+                "computer", "printer", "alarm", "camera", "lock", "sprinkler", "vacuum", "washing machine",
+                "dryer", "fireplace", "window", "water",
+                "air conditioning", "humidifier", "coffee machine", "router", "doorbell", "boiler")
+# ("it", "them" and "that" are not decoys: such short words fit a pause or a stray syllable anywhere.)
+# Words that read the sensor in a question ("how warm is it").
+READING_WORDS = ("warm", "hot", "cold", "humid")
+READINGS = ("temperature", "humidity")
+# Other everyday questions, heard as said so that they are answered (or refused), never acted on.
+OTHER_TALK = ("what time is it", "how are you", "what is it", "play some music", "turn up the volume",
+              "turn down the volume", "what is the weather", "good morning", "good night", "thank you")
 _SAFE_WORD = re.compile(r"^[a-z]+$")
 
 
 @dataclass(frozen=True)
 class Grammar:
-    """A JSGF text and the words it uses (each must have a pronunciation)."""
+    """A grammar (JSGF text, or a finite-state graph and its listing) and the words it uses."""
 
     text: str
     words: frozenset[str]
     dropped: tuple[str, ...] = ()
+    # (start state, final state, transitions (from, to, probability, word or None: an empty step)).
+    graph: tuple[int, int, tuple[tuple[int, int, float, str | None], ...]] | None = None
+
+
+class _Graph:
+    """A word graph under construction: numbered states, phrases between them, empty steps."""
+
+    def __init__(self) -> None:
+        self.transitions: list[tuple[int, int, str | None]] = []
+        self.states = 0
+        # Ways out of each state: a list of phrases counts once, as does an empty step.
+        self.choices: dict[int, int] = {}
+
+    def state(self) -> int:
+        """A new state."""
+        self.states += 1
+        return self.states - 1
+
+    def say(self, source: int, target: int, phrases: Iterable[str]) -> None:
+        """Any one of the phrases leads from source to target (a chain of states per phrase)."""
+        phrases = sorted(set(phrases))
+        if phrases:
+            self.choices[source] = self.choices.get(source, 0) + 1
+        for phrase in phrases:
+            words = phrase.split()
+            here = source
+            for word in words[:-1]:
+                step = self.state()
+                self.transitions.append((here, step, word))
+                here = step
+            self.transitions.append((here, target, words[-1]))
+
+    def skip(self, source: int, target: int) -> None:
+        """An empty step: what lies between source and target may be left out."""
+        self.choices[source] = self.choices.get(source, 0) + 1
+        self.transitions.append((source, target, None))
+
+    def closed(self) -> tuple[tuple[int, int, float, str | None], ...]:
+        """(from, to, probability, word or None) with each state's ways out equally likely, and every
+        chain of empty steps also made one empty step."""
+        # Equal odds per way out: without them a short word costs nothing and the search strews
+        # "the" and "and" into every pause. A list counts as one way, whatever its length, so
+        # that the decoys do not make the house's own devices less likely.
+        ways = {state: self.choices.get(state, 1) for state in range(self.states)}
+        words = [(a, b, 1.0 / ways[a], word) for a, b, word in self.transitions if word is not None]
+        skips: dict[int, list[tuple[int, float]]] = {}
+        for a, b, word in self.transitions:
+            if word is None:
+                skips.setdefault(a, []).append((b, 1.0 / ways[a]))
+        # PocketSphinx follows one empty step at a time (its JSGF reader closes the chains
+        # itself; a graph handed over directly must arrive closed): the likeliest chain counts.
+        closure: list[tuple[int, int, float, None]] = []
+        for origin in sorted(skips):
+            best: dict[int, float] = {}
+            todo = [(origin, 1.0)]
+            while todo:
+                state, odds = todo.pop()
+                for target, step in skips.get(state, ()):
+                    if target != origin and odds * step > best.get(target, 0.0):
+                        best[target] = odds * step
+                        todo.append((target, odds * step))
+            closure += [(origin, target, odds, None) for target, odds in sorted(best.items())]
+        return tuple(words + closure)
+
+    def listing(self, final: int) -> str:
+        """The graph as text, a transition a line (for logs and tests)."""
+        lines = [f"{a} {b} {word or '-'}" for a, b, word in self.transitions]
+        return "\n".join([*lines, f"final {final}"]) + "\n"
 
 
 def _alternatives(phrases: Iterable[str]) -> str:
@@ -97,95 +190,158 @@ def room_names(house: House) -> list[str]:
 
 
 def _verbs(phrases: Iterable[tuple[str, ...]]) -> list[str]:
-    """Action phrases that open a clause: one word, or a holding verb and on/off ("turn on")."""
-    out = []
-    for words in phrases:
-        said = " ".join(words)
-        if said in BARE_DIRECTIONS or said in WRITTEN_ONLY:
-            continue
-        if said in UNHEARD:
-            continue
-        if len(words) == 1 or (len(words) == 2 and words[0] in HOLDING_VERBS and words[1] in ("on", "off")):
-            out.append(said)
-    return out
+    """Action phrases that open a clause ("turn on", "open", "shut down"); bare directions never do."""
+    return [" ".join(words) for words in phrases
+            if " ".join(words) not in BARE_DIRECTIONS | WRITTEN_ONLY | UNHEARD]
 
 
 def build_grammar(house: House, known: Callable[[str], bool] = lambda word: True) -> Grammar:
     """The command grammar of a house; `known` says whether the dictionary can say a word."""
-    # Only the canonical spoken forms: verb the [room] device, "turn the room device on", room
-    # device and a direction (a device alone and a direction, "lights off", is too easily heard in
-    # a short noise), "in the room" after either, a room after a cooling word, all /
-    # everything, two clauses joined by "and", and the special intents. Politeness ("please",
-    # "could you") is not searched for: each optional word is a place the recogniser can insert
-    # one into a pause, and a tight grammar hears the words that matter more surely.
+    # A graph, not JSGF: JSGF copies a rule at every place it is used, and the clauses, targets
+    # and places nest, so its graph grew into tens of thousands of states (seconds per decode).
+    # Here every part exists once and later clauses loop back to the first: the search is
+    # small, and the graph may allow a little more than the language (the parser then refuses
+    # it: "turn the light" without on or off).
+    #
+    # The shapes: [politeness] then an intent, a question, everyday talk, or clauses joined by
+    # "and" / "then": [verb] target [direction] [place], or a cooling word and rooms. A target
+    # is [the | all | both] [room] device(s), "the kitchen and bedroom lights", "the whole
+    # room", "everything". A place is "in the room [and the room]" or "everywhere". Beside the
+    # house's rooms and devices, decoys (DECOY_ROOMS, DECOY_THINGS) are searched for, so that
+    # what the house lacks is heard as said and refused, never forced onto something it has.
     vocabulary = default_vocabulary()
     dropped: set[str] = set()
-    used = {"the", "in", CONNECTOR, "everywhere"}
 
-    def say(phrases: Iterable[str]) -> str:
-        kept = _speakable(phrases, known, dropped)
-        used.update(word for item in kept for word in item.split())
-        return _alternatives(kept) if kept else "<VOID>"
+    def said(phrases: Iterable[str]) -> list[str]:
+        return _speakable(phrases, known, dropped)
 
-    # A device's own name, the house's aliases and the vocabulary's one-word synonyms; plurals of
-    # the names only ("lights", "fans"): every extra name is one more word to mistake another for.
-    singular = [said for names in device_names(house).values() for said in names
-                if said not in WRITTEN_ONLY and said not in UNHEARD and " " not in said]
-    plural_names = sorted({plural(spoken(device.name).split()[-1]) for device in house.devices})
-    everything = [" ".join(p) for p in vocabulary.everything if " ".join(p) in EVERYTHING - UNHEARD]
-    all_words = [" ".join(p) for p in vocabulary.all_words if p[0] in ("all", "both")]
-    whole = [" ".join(p) for p in vocabulary.all_words if p[0] in ("whole", "entire")]
-    intents = [sentence for sentences in _raw_intents().values() for sentence in sentences]
-    rules = {
-        "room": say(room_names(house)),
-        "device": say(singular),
-        "devices": say(plural_names),
-        "act": say(_verbs(vocabulary.actions[const.ACTION_ON]) + _verbs(vocabulary.actions[const.ACTION_OFF])),
-        "direction": say(TRAILING[const.ACTION_ON] + TRAILING[const.ACTION_OFF]),
-        "hold": say(HOLDING_VERBS),
-        "cool": say(" ".join(p) for p in vocabulary.cooling),
-        "everything": say(everything),
-        "all": say(all_words),
-        "whole": say(whole),
-        "intent": say(intents),
-    }
-    more = f" [{CONNECTOR} <clause>" * (MAX_CLAUSES - 1) + "]" * (MAX_CLAUSES - 1)
-    body = [
-        "#JSGF V1.0;",
-        f"grammar {GRAMMAR_NAME};",
-        f"public <command> = <intent> | [<place>] <clause>{more};",
-        "<clause> = <act> <target> [<place>] | <hold> <target> <direction> [<place>]"
-        " | <room> <thing> <direction> [<place>] | <cool> <rooms>;",
-        "<place> = in <rooms> | everywhere;",
-        "<rooms> = the <room> [and the <room>];",
-        "<thing> = <device> | <devices>;",
-        "<target> = the [<room>] <thing> | <all> [the] <devices> | the <whole> <room> | <everything>"
-        " | the <room> <everything>;",
-    ]
-    body += [f"<{name}> = {alternatives};" for name, alternatives in rules.items()]
+    own_rooms = room_names(house)
+    own_things = [name for names in device_names(house).values() for name in names if name not in UNHEARD]
+    rooms = said(own_rooms + [room for room in DECOY_ROOMS if room not in own_rooms])
+    things = said(own_things + [thing for thing in DECOY_THINGS if thing not in own_things])
+    # Plurals of the house's own names only ("lights", "fans").
+    plurals = said({" ".join([*name.split()[:-1], plural(name.split()[-1])]) for name in own_things})
+    everything = said(" ".join(p) for p in vocabulary.everything if " ".join(p) in EVERYTHING)
+    quantifiers = said(" ".join(p) for p in vocabulary.all_words if p[0] in ("all", "both", "every"))
+    whole = said(" ".join(p) for p in vocabulary.all_words if p[0] in ("whole", "entire"))
+    verbs = said(_verbs(vocabulary.actions[const.ACTION_ON]) + _verbs(vocabulary.actions[const.ACTION_OFF]))
+    directions = said(TRAILING[const.ACTION_ON] + TRAILING[const.ACTION_OFF])
+    cooling = said(" ".join(p) for p in vocabulary.cooling)
+    intents = said(sentence for sentences in _raw_intents().values() for sentence in sentences)
+
+    graph = _Graph()
+    start, opened, sentence, final, end = (graph.state() for _ in range(5))
+    graph.say(start, opened, said(OPENINGS))
+    graph.skip(start, opened)
+    graph.say(opened, sentence, intents)
+    graph.say(start, end, said(OTHER_TALK))
+
+    # A room list: "the kitchen [and the bedroom]".
+    def room_list(source: int, target: int) -> None:
+        first, more, second = graph.state(), graph.state(), graph.state()
+        graph.say(source, first, ["the"])
+        graph.say(first, target, rooms)
+        graph.say(target, more, ["and"])
+        graph.say(more, second, ["the"])
+        graph.say(second, target, rooms)
+
+    def place(source: int, target: int) -> None:
+        inside = graph.state()
+        graph.say(source, inside, ["in"])
+        room_list(inside, target)
+        graph.say(source, target, ["everywhere"])
+
+    def target(source: int, goal: int, bare: bool = False) -> None:
+        """[the | all [the] | both] [room [and [the] room]] device(s), the whole room, everything;
+        bare (a clause without a verb): only [room] device(s) ("kitchen light on", "lights off")."""
+        quantified, counted, roomed, joined, other, whole_of, one_room = (graph.state() for _ in range(7))
+        if not bare:
+            graph.say(source, quantified, ["the"])
+            graph.say(source, counted, quantifiers)
+            graph.say(counted, quantified, ["the"])  # "all the lights"
+            graph.skip(counted, quantified)
+            graph.say(quantified, whole_of, whole)
+            graph.say(whole_of, goal, rooms + ["house"])
+        graph.skip(source, quantified)
+        graph.say(quantified, one_room, rooms)
+        graph.skip(one_room, roomed)
+        graph.skip(quantified, roomed)
+        graph.say(one_room, joined, ["and"])  # "the kitchen and bedroom lights"
+        graph.say(joined, other, ["the"])
+        graph.skip(joined, other)
+        graph.say(other, roomed, rooms)
+        graph.say(roomed, goal, things + plurals + ([] if bare else everything))
+
+    # Clauses: a verb and its target ("turn on the kitchen light", "open the door"), a holding
+    # verb with the direction after ("turn the kitchen light off", "turn it off"), no verb and a
+    # direction ("kitchen light on"), or cooling ("cool down the bedroom"). A later clause may
+    # share the verb of the one before ("... and the bedroom fan").
+    clause, aimed, targeted, held, held_target, bare, bare_target, directed = (graph.state() for _ in range(8))
+    before = graph.state()
+    place(opened, before)
+    graph.skip(before, clause)
+    graph.skip(opened, clause)
+    graph.say(clause, aimed, verbs)
+    target(aimed, targeted)
+    graph.skip(targeted, directed)
+    graph.say(clause, held, said(HOLDING_VERBS))
+    target(held, held_target)
+    it = graph.state()
+    graph.say(held, it, ["it"])  # "turn it off": heard as said, and refused (it is not named)
+    graph.say(it, sentence, directions)
+    graph.say(held_target, directed, directions)
+    graph.skip(clause, bare)
+    target(bare, bare_target, bare=True)
+    graph.say(bare_target, directed, directions)
+    clause_end = graph.state()
+    place(directed, clause_end)
+    graph.skip(directed, clause_end)
+    graph.skip(clause_end, sentence)
+    graph.say(clause_end, aimed, ["and"])  # "... and the bedroom fan": the same verb
+    cooled = graph.state()
+    graph.say(clause, cooled, cooling)
+    room_list(cooled, sentence)
+    graph.skip(cooled, sentence)
+    graph.say(sentence, clause, CONNECTORS)
+
+    # Questions: "is the kitchen light on", "is everything off", "how warm is it", "what is the
+    # temperature in the kitchen".
+    asked, subject = graph.state(), graph.state()
+    graph.say(opened, asked, ["is", "are"])
+    graph.say(asked, subject, everything)
+    question_room, question_thing = graph.state(), graph.state()
+    graph.say(asked, question_room, ["the"])
+    graph.skip(asked, question_room)
+    graph.say(question_room, question_thing, rooms)
+    graph.skip(question_room, question_thing)
+    graph.say(question_thing, subject, things + plurals)
+    states = said(TRAILING[const.ACTION_ON] + TRAILING[const.ACTION_OFF] + ("closed", "shut"))
+    asked_state = graph.state()
+    graph.say(subject, asked_state, states)
+    place(asked_state, sentence)
+    graph.skip(asked_state, sentence)
+    how, reading = graph.state(), graph.state()
+    graph.say(opened, how, ["how"])
+    graph.say(how, reading, said(READING_WORDS))
+    graph.say(reading, asked_state, ["is it"])
+    graph.say(reading, sentence, [f"is the {room}" for room in rooms])
+    what = graph.state()
+    graph.say(opened, what, ["what is the"])
+    graph.say(what, asked_state, said(READINGS))
+
+    graph.skip(sentence, final)
+    graph.say(final, end, said(CLOSINGS))
+    graph.skip(final, end)
+    transitions = graph.closed()
     if dropped:
         logger.info("Not in the speech dictionary, so not heard: %s", ", ".join(sorted(dropped)))
-    return Grammar("\n".join(body) + "\n", frozenset(used), tuple(sorted(dropped)))
+    words = frozenset(word for _, _, _, word in transitions if word)
+    return Grammar(graph.listing(end), words, tuple(sorted(dropped)), (start, end, transitions))
 
 
-def meanings(house: House, known: Callable[[str], bool] = lambda word: True) -> list[list[frozenset[str]]]:
-    """Rooms, devices and on/off: each a list of sets of phrases that mean the same ("light", "lamp")."""
-    # The decoder checks a heard phrase against the other sets of its group before anything is
-    # switched: one heard for another changes the command's meaning.
-    vocabulary = default_vocabulary()
-    dropped: set[str] = set()
-
-    def said(phrases: Iterable[str]) -> frozenset[str]:
-        return frozenset(_speakable(phrases, known, dropped))
-
-    rooms = [said([spoken(room), *house.aliases_of_room(room)]) for room in house.rooms]
-    devices = []
-    for name, names in device_names(house).items():
-        names = [n for n in names if n not in WRITTEN_ONLY]
-        devices.append(said(names + [" ".join([*n.split()[:-1], plural(n.split()[-1])]) for n in names]))
-    actions = [said(_verbs(vocabulary.actions[action]) + list(TRAILING[action]))
-               for action in (const.ACTION_ON, const.ACTION_OFF)]
-    return [rooms, devices, actions]
+def _words_of(rules: list[str]) -> frozenset[str]:
+    """The words of JSGF rules (what is not a rule's name or the grammar's own syntax)."""
+    return frozenset(re.findall(r"[a-z]+", re.sub(r"<[^>]*>|\bpublic\b", " ", " ".join(rules))))
 
 
 def wake_grammar(phrase: str) -> Grammar:

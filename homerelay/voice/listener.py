@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 
 from homerelay.house import House
-from homerelay.voice.audio import PAD_BEFORE_SECONDS, SAMPLE_RATE, Audio
+from homerelay.voice.audio import SAMPLE_RATE, Audio
 from homerelay.voice.decoder import Decoder, Heard
 
 logger = logging.getLogger(__name__)
@@ -189,12 +189,11 @@ class WakeSpotter:
                 continue
             window = pcm[: int(WAKE_WINDOW_SECONDS * SAMPLE_RATE) * 2]
             scored = self.decoder.score(Audio(window), self.search)
-            confidence = scored.confidence()
+            confidence = scored.fit()
             logger.debug("Wake search heard %r (confidence %.2f)", scored.text, confidence)
             if scored.text != self.phrase or confidence < self.threshold:
                 continue
-            # Frames are 10 ms of the padded audio the decoder heard.
-            after = max(0, (scored.end_frame + 1) * SAMPLE_RATE // 100 - int(PAD_BEFORE_SECONDS * SAMPLE_RATE))
+            after = max(0, scored.end_sample)
             rest = pcm[after * 2:]
             command = None
             if _speech_seconds(rest) >= MIN_COMMAND_SECONDS:

@@ -1,4 +1,4 @@
-"""The grammar follows the house: its devices can be heard, a device it lacks cannot."""
+"""The grammar follows the house: its devices can be heard; a device it lacks is never acted on."""
 
 from __future__ import annotations
 
@@ -12,18 +12,26 @@ from tests.language.conftest import CUSTOM_HOUSE_YAML
 CUSTOM = House.from_yaml(CUSTOM_HOUSE_YAML)
 
 
-def test_grammar_names_the_house_and_only_the_house():
-    default = build_grammar(House.default()).text
-    custom = build_grammar(CUSTOM).text
-    assert "kettle" in custom and "boiler" in custom and "porch" in custom and "office" in custom
-    assert "kettle" not in default and "porch" not in default
-    assert "garage" in default and "garage" not in custom
-    assert "television" in default and "television" not in custom  # no tv in the custom house
+def test_grammar_names_the_house_and_what_it_lacks_only_as_decoys():
+    default = build_grammar(House.default())
+    custom = build_grammar(CUSTOM)
+    assert {"kettle", "boiler", "porch", "office", "desk", "den"} <= custom.words
+    assert "desk" not in default.words and "den" not in default.words
+    assert "garage" in default.words and "garage" not in custom.words
+    assert "television" in default.words and "television" not in custom.words  # no tv in the custom house
+    # A common thing the house lacks is searched for as a decoy: heard as said, then refused.
+    assert "kettle" in default.words and not parse("turn on the kettle", House.default()).ok
+
+
+def test_the_grammar_is_a_small_graph():
+    # Every part exists once (JSGF copied nested rules into tens of thousands of states).
+    start, final, transitions = build_grammar(House.default()).graph
+    assert len(transitions) < 5000 and start != final
 
 
 def test_words_without_a_pronunciation_are_left_out():
     grammar = build_grammar(House.default(), known=lambda word: word != "lamp")
-    assert "lamp" not in grammar.text and "lamp" in grammar.dropped
+    assert "lamp" not in grammar.words and "lamp" in grammar.dropped
 
 
 def test_confirmation_grammar_says_yes_and_no():
@@ -37,8 +45,9 @@ def test_a_custom_house_device_is_heard(speak):
     heard = decoder.hear_command(Audio(speak("turn on the kettle")), CUSTOM)
     assert [a.to_dict() for a in parse(heard.heard, CUSTOM).actions] == [
         {"room": "kitchen", "device": "kettle", "action": "on"}], heard
-    # The default house has no kettle: whatever is heard, it is never the kettle.
-    assert "kettle" not in decoder.hear_command(Audio(speak("turn on the kettle")), House.default()).heard
+    # The default house has no kettle: whatever is heard, nothing is switched.
+    heard = decoder.hear_command(Audio(speak("turn on the kettle")), House.default())
+    assert not parse(heard.heard, House.default()).ok, heard
 
 
 def test_wav_round_trip_and_resampling():
@@ -47,11 +56,12 @@ def test_wav_round_trip_and_resampling():
     assert abs(audio.seconds - 1.0) < 0.01
 
 
-def test_speech_outside_the_grammar_is_not_heard(speak):
+def test_speech_outside_the_grammar_switches_nothing(speak):
     decoder = Decoder()
-    for text in ("I think the garden needs water", "play some music please"):
+    for text in ("I think the garden needs water", "play some music please", "what a lovely day"):
         heard = decoder.hear_command(Audio(speak(text)), House.default())
-        assert not heard.heard or heard.confidence < MIN_CONFIDENCE, (text, heard)
+        acted = heard.heard and heard.confidence >= MIN_CONFIDENCE and parse(heard.heard, House.default()).actions
+        assert not acted, (text, heard)
 
 
 def test_a_sentence_the_search_did_not_finish_is_not_heard():

@@ -86,24 +86,24 @@ def test_wrong_role_and_wrong_type_are_refused(client, agent_headers, app_header
 
 
 def test_agent_heard_queues_a_voice_command(client, agent_headers):
-    response = client.post("/api/v1/agent/heard", json={"text": "turn on the tv", "confidence": 0.8},
+    response = client.post("/api/v1/agent/heard", json={"text": "turn on the tv", "confidence": 0.95},
                            headers=agent_headers)
     assert response.status_code == 201, response.get_json()
     body = response.get_json()
-    assert body["source"] == "voice" and body["heard"] == "turn on the tv" and body["confidence"] == 0.8
-    assert stored_heard(client, body["id"]) == ("turn on the tv", 0.8)
-    refused = client.post("/api/v1/agent/heard", json={"text": "turn on the kitchen fan", "confidence": 0.9},
+    assert body["source"] == "voice" and body["heard"] == "turn on the tv" and body["confidence"] == 0.95
+    assert stored_heard(client, body["id"]) == ("turn on the tv", 0.95)
+    refused = client.post("/api/v1/agent/heard", json={"text": "turn on the kitchen fan", "confidence": 1.0},
                           headers=agent_headers)
     assert refused.status_code == 422 and refused.get_json()["error"] == "not_understood"
 
 
 def test_a_spoken_question_is_answered_as_documented(client, agent_headers, app_headers):
-    answer = client.post("/api/v1/agent/heard", json={"text": "how warm is it", "confidence": 0.9},
+    answer = client.post("/api/v1/agent/heard", json={"text": "how warm is it", "confidence": 1.0},
                          headers=agent_headers)
     assert answer.status_code == 200
     body = answer.get_json()
     assert body["intent"] == "status" and body["answer"].startswith("There is no reading yet")
-    assert body["heard"] == "how warm is it" and body["confidence"] == 0.9
+    assert body["heard"] == "how warm is it" and body["confidence"] == 1.0
     assert client.get("/api/v1/commands", headers=app_headers).get_json()["commands"] == []
     paths = client.get("/api/v1/openapi.json").get_json()["paths"]
     for path in ("/api/v1/agent/heard", "/api/v1/speech"):
