@@ -112,15 +112,22 @@ class Scored:
     text: str
     seconds: float
     words: tuple[tuple[str, float], ...] = ()
-    # The sample (of the audio given) just after the last word; -1 when nothing was heard.
-    end_sample: int = -1
+    # The sample (of the audio given) just after each word; the last is -1 when nothing was heard.
+    ends: tuple[int, ...] = ()
 
-    def fit(self) -> float:
-        """How well the worst-fitting word fits, 0..1: its acoustic log-likelihood per frame,
-        from RATIO_FLOOR (0.0) to 0 (1.0). Speech forced onto words it does not hold fits badly."""
-        if not self.words:
+    @property
+    def end_sample(self) -> int:
+        """The sample just after the last word (-1: nothing heard)."""
+        return self.ends[-1] if self.ends else -1
+
+    def fit(self, count: int | None = None) -> float:
+        """How well the worst-fitting of the first `count` words fits, 0..1: its acoustic
+        log-likelihood per frame, from RATIO_FLOOR (0.0) to 0 (1.0). Speech forced onto words it
+        does not hold fits badly."""
+        words = self.words[:count]
+        if not words:
             return 0.0
-        return max(0.0, min(1.0, 1.0 - min(score for _, score in self.words) / RATIO_FLOOR))
+        return max(0.0, min(1.0, 1.0 - min(score for _, score in words) / RATIO_FLOOR))
 
 
 class Decoder:
@@ -173,15 +180,17 @@ class Decoder:
         """Make the house's command grammar ready (built once, kept among the latest few)."""
         return self._keep("house_" + _digest(house), functools.partial(build_grammar, house))
 
-    def use_wake(self, phrase: str) -> str:
-        """Make ready the grammar of the wake phrase."""
+    def use_wake(self, phrase: str, house: House | None = None) -> str:
+        """Make ready the grammar of the wake phrase (followed by words of the house's commands)."""
         words = phrase.lower().split()
         known = pronunciations(words)
         unknown = [w for w in words if w not in known]
         if unknown or not words:
             raise ValueError("The wake phrase has words the speech dictionary lacks: "
                              f"{', '.join(unknown) or '(none given)'}")
-        return self._keep("wake_" + _digest(" ".join(words)), lambda known_word: wake_grammar(" ".join(words)))
+        after = build_grammar(house).words if house is not None else frozenset()
+        return self._keep("wake_" + _digest((" ".join(words), house)),
+                          lambda known_word: wake_grammar(" ".join(words), filter(known_word, after)))
 
     def score(self, audio: Audio, search: str) -> Scored:
         """Decode one utterance against a search: the sentence of the grammar heard, if any."""
@@ -200,8 +209,8 @@ class Decoder:
         words = tuple((_VARIANT.sub("", s.word), _log(s.ascore) / (s.end_frame - s.start_frame + 1))
                       for s in segments)
         # Frames are 10 ms of the padded sound.
-        end = (segments[-1].end_frame + 1) * SAMPLE_RATE // 100 + offset if segments else -1
-        return Scored(text, time.perf_counter() - started, words, end)
+        ends = tuple((s.end_frame + 1) * SAMPLE_RATE // 100 + offset for s in segments)
+        return Scored(text, time.perf_counter() - started, words, ends)
 
     def decode(self, audio: Audio, search: str, meaning=lambda text: text) -> Heard:
         """Decode one utterance: the sentence heard, and the share of tempo changes that mean the same."""

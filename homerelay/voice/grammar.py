@@ -360,11 +360,21 @@ def _words_of(rules: list[str]) -> frozenset[str]:
     return frozenset(re.findall(r"[a-z]+", re.sub(r"<[^>]*>|\bpublic\b", " ", " ".join(rules))))
 
 
-def wake_grammar(phrase: str) -> Grammar:
-    """The wake phrase alone (whatever follows it in the same breath is decoded as a command)."""
-    words = phrase.lower().split()
-    text = f"#JSGF V1.0;\ngrammar wake;\npublic <wake> = {' '.join(words)};\n"
-    return Grammar(text, frozenset(words))
+def wake_grammar(phrase: str, after: Iterable[str] = ()) -> Grammar:
+    """The wake phrase, then any of the words `after` in any order (the start of a command said
+    in the same breath, which the listener then decodes against the house)."""
+    # Without the words after it, a window that holds "hey home, turn" has no way to end in
+    # the grammar's final state, and half the wake phrases were not found at all.
+    graph = _Graph()
+    start, woke, tail, end = (graph.state() for _ in range(4))
+    graph.say(start, woke, [" ".join(phrase.lower().split())])
+    graph.skip(woke, end)
+    words = sorted(set(after) - set(phrase.lower().split()))
+    graph.say(woke, tail, words)
+    graph.say(tail, tail, words)
+    graph.skip(tail, end)
+    transitions = graph.closed()
+    return Grammar(graph.listing(end), frozenset(w for *_, w in transitions if w), (), (start, end, transitions))
 
 
 def confirmation_grammar(known: Callable[[str], bool] = lambda word: True) -> Grammar:

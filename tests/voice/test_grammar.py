@@ -70,5 +70,8 @@ def test_a_sentence_the_search_did_not_finish_is_not_heard():
     assert heard.heard == "" and heard.confidence == 0.0
 
 
-def test_wake_grammar_is_the_phrase():
-    assert "public <wake> = hey home;" in wake_grammar("Hey  Home").text
+def test_wake_grammar_is_the_phrase_and_then_the_house_words():
+    alone = wake_grammar("Hey  Home")
+    assert alone.words == {"hey", "home"}
+    start, final, transitions = wake_grammar("hey home", ["turn", "on", "home"]).graph
+    assert {word for *_, word in transitions if word} == {"hey", "home", "turn", "on"}
