@@ -64,7 +64,7 @@ def test_the_door_needs_a_spoken_yes(relay, tmp_path, speak, answer, confirmed):
 
 
 def test_wake_and_command_in_one_breath(relay, tmp_path, speak):
-    pcm = speak("hey home, turn on the kitchen light", "en-gb") + pause(1.0)
+    pcm = speak("hey home, turn on the kitchen light") + pause(1.0)
     said = listen(relay, tmp_path, pcm)
     assert [body["text"] for body in relay.heard] == ["turn on the kitchen light"], said
 
