@@ -38,7 +38,11 @@ BARE_DIRECTIONS = frozenset({"on", "off", "up", "down", "out"})
 # Of the vocabulary's rarer words, those a recogniser most often heard in place of others
 # (measured on the training set of `python -m bench.voice --calibrate`): not searched for.
 UNHEARD = frozenset({"lift", "halt", "boot up", "fire up", "bulb", "lighting", "cooker", "ventilator",
-                     "gate", "telly", "stove"})
+                     "gate", "telly", "stove",
+                     # Each heard for the other, clear sentences and all: the worst kind of mistake.
+                     "start", "stop",
+                     # Two short words for "everything off" that were heard in other speech.
+                     "all off", "everything off"})
 # Of the vocabulary's names for "all the devices", the ones said as a whole phrase.
 EVERYTHING = frozenset({"everything", "all devices", "all the devices", "every device"})
 # Politeness around a command ("could you ... for me", "please ... thanks"): the language
@@ -232,13 +236,15 @@ def build_grammar(house: House, known: Callable[[str], bool] = lambda word: True
     verbs = said(_verbs(vocabulary.actions[const.ACTION_ON]) + _verbs(vocabulary.actions[const.ACTION_OFF]))
     directions = said(TRAILING[const.ACTION_ON] + TRAILING[const.ACTION_OFF])
     cooling = said(" ".join(p) for p in vocabulary.cooling)
-    intents = said(sentence for sentences in _raw_intents().values() for sentence in sentences)
+    intents = said(sentence for sentences in _raw_intents().values() for sentence in sentences
+                   if sentence not in UNHEARD)
 
     graph = _Graph()
     start, opened, sentence, final, end = (graph.state() for _ in range(5))
     graph.say(start, opened, said(OPENINGS))
     graph.skip(start, opened)
-    graph.say(opened, sentence, intents)
+    # An intent is a sentence of its own: never joined to a clause ("all off and the living room").
+    graph.say(opened, final, intents)
     graph.say(start, end, said(OTHER_TALK))
 
     # A room list: "the kitchen [and the bedroom]".
