@@ -1,4 +1,4 @@
-"""The JSGF grammar of one house: only sentences the command language understands can be heard."""
+"""The grammar of one house: the sentences of the command language, over its rooms and devices and decoys."""
 
 from __future__ import annotations
 
@@ -16,13 +16,11 @@ from homerelay.language.vocabulary import VOCABULARY_FILE, default_vocabulary, p
 
 logger = logging.getLogger(__name__)
 
-GRAMMAR_NAME = "homerelay"
 # Verbs that take the direction after the device ("turn the kitchen light off"). Each must be a
 # filler of the language, so the parser ignores it just as the recogniser allows it.
 HOLDING_VERBS = ("turn", "switch", "power", "put")
 # Words that join several actions in one breath.
 CONNECTORS = ("and", "then", "and then")
-MAX_CLAUSES = 3
 # Direction words that may follow the device ("garage door open", "lights out").
 # ("up" and "down" are not: as the last word they were heard in the breath after a sentence
 # that had no direction, "kitchen lite" as "kitchen light up".)
@@ -359,11 +357,6 @@ def build_grammar(house: House, known: Callable[[str], bool] = lambda word: True
         logger.info("Not in the speech dictionary, so not heard: %s", ", ".join(sorted(dropped)))
     words = frozenset(word for _, _, _, word in transitions if word)
     return Grammar(graph.listing(end), words, tuple(sorted(dropped)), (start, end, transitions))
-
-
-def _words_of(rules: list[str]) -> frozenset[str]:
-    """The words of JSGF rules (what is not a rule's name or the grammar's own syntax)."""
-    return frozenset(re.findall(r"[a-z]+", re.sub(r"<[^>]*>|\bpublic\b", " ", " ".join(rules))))
 
 
 def wake_grammar(phrase: str, after: Iterable[str] = ()) -> Grammar:
