@@ -215,6 +215,8 @@ def test_tap_to_talk_records_until_the_speech_ends_and_the_light_goes_on(
     expect(mic).to_have_attribute("aria-pressed", "false")
     assert poll(lambda: device_state(voice_server, "kitchen", "light") == "on")
     expect(command_item(page, "turn on the kitchen light")).to_contain_text("Carried out")
+    # The hint leaves the progress to the card: it said "Queued" long after the light was on.
+    expect(hint).not_to_contain_text("Queued")
     snap(page, screenshots / "private-voice.png")
 
     [sent] = recordings(page)

@@ -268,8 +268,9 @@ async function sendRecording(wav, hint, confirmed = false) {
   if (status === 200 && body && typeof body.answer === "string") {
     say(hint, `${heard} — ${body.answer}`, "hint");
   } else if (status === 201 || status === 200) {
+    // The command's card below follows it to "Carried out"; a status here would go stale.
     upsert(body);
-    say(hint, `${heard} — ${STATUS_LABELS[body.status] || body.status}.`, "hint");
+    say(hint, `${heard} — sent; see below.`, "hint");
   } else if (status === 409 && body && body.error === "confirmation_required" && !confirmed) {
     const asked = confirm.question(body, body.heard || "", kindOf);
     if (await confirm.ask({ body: body.detail, ...asked })) return sendRecording(wav, hint, true);
