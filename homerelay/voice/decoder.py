@@ -39,9 +39,9 @@ SEARCH_SETTINGS = {"beam": 1e-48, "wbeam": 7e-29, "pbeam": 1e-48, "silprob": 0.1
 # kept more right commands and fewer wrong ones than the acoustic scores of the words against
 # rival words or against a free phone loop, which overlap on synthetic speech.
 TEMPO_CHANGES = (1.03, 0.97)
-# The wake phrase is searched for alone (see listener.py), so it is always "heard"; what tells
-# it from other speech is how well its words fit: a log-likelihood per frame of RATIO_FLOOR or
-# less is a fit of 0.0.
+# The wake grammar (the phrase, then any of the house's words) takes whatever is said, so what
+# tells the phrase from other speech is how well its words fit: a log-likelihood per frame of
+# RATIO_FLOOR or less is a fit of 0.0.
 RATIO_FLOOR = -10.0
 # Below this confidence the server and the agent answer "not heard" rather than act: by
 # default all three decodes must agree. (Env HOMERELAY_VOICE_MIN_CONFIDENCE, 0..1; 0 acts on
@@ -112,13 +112,8 @@ class Scored:
     text: str
     seconds: float
     words: tuple[tuple[str, float], ...] = ()
-    # The sample (of the audio given) just after each word; the last is -1 when nothing was heard.
+    # The sample (of the audio given) just after each word.
     ends: tuple[int, ...] = ()
-
-    @property
-    def end_sample(self) -> int:
-        """The sample just after the last word (-1: nothing heard)."""
-        return self.ends[-1] if self.ends else -1
 
     def fit(self, count: int | None = None) -> float:
         """How well the worst-fitting of the first `count` words fits, 0..1: its acoustic

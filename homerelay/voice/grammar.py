@@ -142,10 +142,14 @@ class _Graph:
             closure += [(origin, target, odds, None) for target, odds in sorted(best.items())]
         return tuple(words + closure)
 
-    def listing(self, final: int) -> str:
-        """The graph as text, a transition a line (for logs and tests)."""
+    def grammar(self, start: int, final: int, dropped: Iterable[str] = ()) -> Grammar:
+        """The finished graph as a Grammar: its closed transitions, their words, and a listing
+        of the graph as text (a transition a line, for logs)."""
+        transitions = self.closed()
         lines = [f"{a} {b} {word or '-'}" for a, b, word in self.transitions]
-        return "\n".join([*lines, f"final {final}"]) + "\n"
+        return Grammar("\n".join([*lines, f"final {final}"]) + "\n",
+                       frozenset(word for *_, word in transitions if word), tuple(sorted(dropped)),
+                       (start, final, transitions))
 
 
 def _alternatives(phrases: Iterable[str]) -> str:
@@ -352,11 +356,9 @@ def build_grammar(house: House, known: Callable[[str], bool] = lambda word: True
     graph.skip(sentence, final)
     graph.say(final, end, said(CLOSINGS))
     graph.skip(final, end)
-    transitions = graph.closed()
     if dropped:
         logger.info("Not in the speech dictionary, so not heard: %s", ", ".join(sorted(dropped)))
-    words = frozenset(word for _, _, _, word in transitions if word)
-    return Grammar(graph.listing(end), words, tuple(sorted(dropped)), (start, end, transitions))
+    return graph.grammar(start, end, dropped)
 
 
 def wake_grammar(phrase: str, after: Iterable[str] = ()) -> Grammar:
@@ -372,8 +374,7 @@ def wake_grammar(phrase: str, after: Iterable[str] = ()) -> Grammar:
     graph.say(woke, tail, words)
     graph.say(tail, tail, words)
     graph.skip(tail, end)
-    transitions = graph.closed()
-    return Grammar(graph.listing(end), frozenset(w for *_, w in transitions if w), (), (start, end, transitions))
+    return graph.grammar(start, end)
 
 
 def confirmation_grammar(known: Callable[[str], bool] = lambda word: True) -> Grammar:

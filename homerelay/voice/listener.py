@@ -52,7 +52,8 @@ class SpeechGate:
     """Splits samples into frames and says which are speech (louder than the room's noise floor)."""
 
     def __init__(self, learn_frames: int = 0) -> None:
-        self.noise = SPEECH_FLOOR / SPEECH_RATIO
+        # While it learns, the floor is the loudest frame so far.
+        self.noise = 0.0 if learn_frames else SPEECH_FLOOR / SPEECH_RATIO
         self._pending = b""
         # A stream that starts in a noisy room: its first frames are the noise (nobody speaks
         # the instant a microphone opens). Without this a noise louder than the initial floor
@@ -74,7 +75,7 @@ class SpeechGate:
             level = float(np.sqrt(np.mean(np.frombuffer(frame, "<i2").astype(np.float64) ** 2)))
             if self._learn:
                 self._learn -= 1
-                self.noise = level if self.noise == SPEECH_FLOOR / SPEECH_RATIO else max(self.noise, level)
+                self.noise = max(self.noise, level)
                 out.append((frame, False))
                 continue
             speech = level > max(SPEECH_FLOOR, self.noise * SPEECH_RATIO)
