@@ -47,6 +47,9 @@ RATIO_FLOOR = -10.0
 # default all three decodes must agree. (Env HOMERELAY_VOICE_MIN_CONFIDENCE, 0..1; 0 acts on
 # whatever the first decode heard.)
 MIN_CONFIDENCE = float(os.environ.get("HOMERELAY_VOICE_MIN_CONFIDENCE", "0.9"))
+# Words the CMU dictionary lacks, with their pronunciations: the product's name, said as "home
+# relay" (the language knows it as one word; as two, "relay" would not be understood).
+OWN_WORDS = {"homerelay": ("HH OW M R IY L EY", "HH OW M R IH L EY")}
 _ENTRY = re.compile(r"^([^\s(]+)(?:\(\d+\))?\s+(.+)$")
 _VARIANT = re.compile(r"\(\d+\)$")
 
@@ -84,9 +87,10 @@ def _dictionary_path() -> str:
 
 
 def pronunciations(words) -> dict[str, tuple[str, ...]]:
-    """The packaged CMU dictionary's pronunciations of these words (one pass; nothing else kept)."""
+    """The packaged CMU dictionary's pronunciations of these words (one pass; nothing else kept),
+    and the product's own name, which the dictionary lacks."""
     wanted = set(words)
-    found: dict[str, list[str]] = {}
+    found: dict[str, list[str]] = {word: list(phones) for word, phones in OWN_WORDS.items() if word in wanted}
     with open(_dictionary_path(), encoding="utf-8") as lines:
         for line in lines:
             head = line.split(" ", 1)[0].split("(", 1)[0]

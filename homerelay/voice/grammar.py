@@ -47,7 +47,7 @@ EVERYTHING = frozenset({"everything", "all devices", "all the devices", "every d
 # ignores these words, and a recogniser that knows them hears them as said rather than forcing
 # them onto words that matter.
 OPENINGS = ("please", "can you", "could you", "would you", "can you please", "could you please",
-            "hey home", "hey home relay", "okay", "i want", "i would like")
+            "hey home", "hey homerelay", "homerelay", "okay", "i want", "i would like")
 CLOSINGS = ("please", "thanks", "thank you", "for me", "for me please", "now", "right now")
 # Rooms and things a house commonly has that this one may not. They are searched for beside the
 # house's own, so "turn on the garden light" or "turn on the heater" is heard as said and then

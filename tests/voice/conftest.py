@@ -33,7 +33,7 @@ def speak():
 @pytest.fixture
 def trusting(monkeypatch):
     """Act on whatever the recogniser hears (threshold 0): these tests check the plumbing, the bench the accuracy."""
-    # The calibrated threshold refuses nearly every espeak-ng sentence (see docs/voice.md).
+    # The calibrated threshold refuses a good share of espeak-ng sentences (see docs/voice.md).
     import homerelay.server.web.api.speech_routes as speech
     import homerelay.voice.decoder as decoder
 

@@ -50,6 +50,14 @@ def test_a_custom_house_device_is_heard(speak):
     assert not parse(heard.heard, House.default()).ok, heard
 
 
+def test_the_product_name_is_heard_as_the_one_word_the_language_knows(speak):
+    # Heard as the dictionary's "home relay", the sentence was refused ("relay" is no word of it).
+    heard = Decoder().hear_command(Audio(speak("hey homerelay, turn off the bathroom light")), House.default())
+    assert heard.heard.startswith("hey homerelay "), heard
+    assert [a.to_dict() for a in parse(heard.heard, House.default()).actions] == [
+        {"room": "bathroom", "device": "light", "action": "off"}], heard
+
+
 def test_wav_round_trip_and_resampling():
     pcm = b"\x10\x00" * 22050
     audio = read_wav(to_wav(pcm, 22050))
