@@ -8,7 +8,8 @@ import wave
 import pytest
 
 from homerelay.voice.audio import SAMPLE_RATE, to_wav
-from tests.support.homes import relay_of
+from homerelay.server.services.homes import list_tokens, revoke_token
+from tests.support.homes import add_home, relay_of
 from tests.support.polling import eventually
 
 WAV = {"Content-Type": "audio/wav"}
@@ -83,6 +84,30 @@ def test_wrong_role_and_wrong_type_are_refused(client, agent_headers, app_header
     assert response.status_code == 415
     assert client.post("/api/v1/agent/heard", json={"text": "turn on the tv", "confidence": 0.9},
                        headers=app_headers).status_code == 403
+
+
+@pytest.mark.parametrize("method", ["HEAD", "GET", "PUT", "DELETE"])
+def test_other_methods_on_the_voice_endpoints_are_405(client, app_headers, agent_headers, method):
+    for path, headers in (("/api/v1/speech", app_headers), ("/api/v1/agent/heard", agent_headers)):
+        response = client.open(path, method=method, headers=headers)
+        assert response.status_code == 405, (path, method)
+
+
+def test_wrong_revoked_and_other_homes_tokens_hear_nothing(client, app, agent_headers, app_headers):
+    recording = to_wav(b"\0\0" * SAMPLE_RATE)
+    for token in ("wrong", "", "x" * 5000):
+        assert post_speech(client, {"Authorization": f"Bearer {token}"}, recording).status_code == 401
+    # Another home's agent queues into its own home, never into this one.
+    other = add_home(app, "neighbours")
+    client.post("/api/v1/agent/heard", json={"text": "turn on the tv", "confidence": 1.0},
+                headers={"Authorization": f"Bearer {other.agent_token}"})
+    assert client.get("/api/v1/commands", headers=app_headers).get_json() == {"commands": []}
+    db = relay_of(app).db
+    for token in list_tokens(db):
+        revoke_token(db, token.id)
+    assert post_speech(client, app_headers, recording).status_code == 401
+    assert client.post("/api/v1/agent/heard", json={"text": "turn on the tv", "confidence": 1.0},
+                       headers=agent_headers).status_code == 401
 
 
 def test_agent_heard_queues_a_voice_command(client, agent_headers):
