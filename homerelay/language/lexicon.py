@@ -62,7 +62,14 @@ class Lexicon:
         self._add_house()
         self.max_length = max(len(p) for p in self.phrases)
         self.words = frozenset(word for p in self.phrases for word in p)
-        self._fuzzy_words = sorted(w for w in self.words if len(w) >= FUZZY_MIN_LENGTH - 1)
+        # A slip is never repaired into a word that widens a command to many devices: "loft"
+        # is not "lot" ("turn off the lot" is everything), nor "hall" "all".
+        widening = {word for words, meaning in self.phrases.items()
+                    if meaning.kind in (ALL, EVERYTHING, HOUSE) for word in words}
+        named = {word for words, meaning in self.phrases.items()
+                 if meaning.kind in (ROOM, DEVICE) for word in words}
+        self._fuzzy_words = sorted(w for w in self.words - (widening - named)
+                                   if len(w) >= FUZZY_MIN_LENGTH - 1)
 
     def _add(self, words: tuple[str, ...], meaning: Meaning) -> None:
         if words:

@@ -364,3 +364,10 @@ def test_a_house_without_a_sensor_cannot_be_asked_for_readings() -> None:
 def test_a_question_never_switches(text: str, house) -> None:
     result = parse(text, house)
     assert result.intent == "status" and all(a.action == "status" for a in result.actions)
+
+
+@pytest.mark.parametrize("text", ["turn off the loft lights", "turn on the light in the hall",
+                                  "open the hall door", "turn off the lof", "switch off the eech light"])
+def test_a_slip_is_never_repaired_into_every_device(text: str, house) -> None:
+    # "loft" is one letter from "lot" ("turn off the lot" is everything), "hall" from "all".
+    assert not parse(text, house).actions, text

@@ -83,3 +83,17 @@ def test_wake_grammar_is_the_phrase_and_then_the_house_words():
     assert alone.words == {"hey", "home"}
     start, final, transitions = wake_grammar("hey home", ["turn", "on", "home"]).graph
     assert {word for *_, word in transitions if word} == {"hey", "home", "turn", "on"}
+
+
+def test_every_decoy_is_refused_by_the_language():
+    # Decoys are searched for so that they are heard as said and refused; one the language
+    # repaired into a word of its own ("loft" as "lot": everything) would act.
+    from homerelay.voice.grammar import DECOY_ROOMS, DECOY_THINGS
+
+    house = House.default()
+    sentences = [shape.format(room) for room in DECOY_ROOMS for shape in (
+        "turn off the {} lights", "turn on the light in the {}", "turn on the {} fan", "open the {} door")]
+    sentences += [shape.format(thing) for thing in DECOY_THINGS for shape in (
+        "turn on the {}", "turn off the kitchen {}", "turn on every {}")]
+    acting = [text for text in sentences if parse(text, house).actions]
+    assert acting == []
