@@ -43,7 +43,9 @@ def run(args):
     _check_port_free(args.host, args.port)
     tokens = demo_home(folder, db_url)
     children: list[subprocess.Popen] = []
-    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    # Both stop the demo. SIGINT is set explicitly too: a demo started in the background by a
+    # script inherits SIGINT ignored, and Ctrl-C or `kill -INT` would then do nothing.
+    previous = {signum: signal.signal(signum, _raise_interrupt) for signum in (signal.SIGTERM, signal.SIGINT)}
     try:
         children.append(_start("serve", "--host", args.host, "--port", str(args.port),
                                "--db", db_url))
@@ -64,7 +66,8 @@ def run(args):
         print("Stopping the demo…", flush=True)
         return 0
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
         # The agent needs no server to leave its devices safe, so both are asked at once
         # (agent first) and then waited for. The server gets SIGINT, gunicorn's quick stop: a
         # graceful one would wait out the long-poll the stopped agent left behind.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
@@ -27,9 +28,11 @@ def test_demo_starts_everything_and_stops_cleanly(tmp_path, unused_port):
     env = {**os.environ, "HOMERELAY_DATA": str(tmp_path / "data")}
     env.pop("HOMERELAY_SERVER", None)
     with open(tmp_path / "demo.log", "wb") as log:
+        # Started as a script starts a background job, with SIGINT ignored: Ctrl-C must still stop it.
         demo = subprocess.Popen(
             [sys.executable, "-m", "homerelay", "demo", "--port", str(unused_port)],
             stdout=subprocess.PIPE, stderr=log, cwd=tmp_path, env=env, text=True,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
         )
         try:
             lines = _lines_until(demo, TRY, timeout=60)
@@ -61,9 +64,17 @@ def test_demo_starts_everything_and_stops_cleanly(tmp_path, unused_port):
             took = time.monotonic() - started
             assert took < 8, f"the demo took {took:.1f} s to stop"
         finally:
+            # A failed test still stops the demo's server and agent (SIGTERM: the demo stops
+            # them): left behind, they would hold the output pipe open, and the thread reading
+            # it, and this close, would wait forever.
             if demo.poll() is None:
-                demo.kill()
-                demo.wait()
+                demo.terminate()
+                try:
+                    demo.wait(15)
+                except subprocess.TimeoutExpired:
+                    demo.kill()
+                    demo.wait()
+            _kill_processes_mentioning(str(tmp_path))
             demo.stdout.close()
     log_text = (tmp_path / "demo.log").read_text()
     assert "Devices left safe" in log_text
@@ -78,6 +89,16 @@ def with_requests_refused(base):
     except requests.ConnectionError:
         return
     raise AssertionError("the server still answers after the demo stopped")
+
+
+def _kill_processes_mentioning(text: str) -> None:
+    """Kill every process whose command line holds `text` (this test's own folder)."""
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and int(entry) != os.getpid():
+            with contextlib.suppress(OSError):
+                with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
+                    if text.encode() in cmdline.read():
+                        os.kill(int(entry), signal.SIGKILL)
 
 
 def _command_lines() -> list[str]:
