@@ -92,23 +92,26 @@ def with_requests_refused(base):
 
 
 def _kill_processes_mentioning(text: str) -> None:
-    """Kill every process whose command line holds `text` (this test's own folder)."""
-    for entry in os.listdir("/proc"):
-        if entry.isdigit() and int(entry) != os.getpid():
-            with contextlib.suppress(OSError):
-                with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
-                    if text.encode() in cmdline.read():
-                        os.kill(int(entry), signal.SIGKILL)
+    """Kill every other process whose command line holds `text` (this test's own folder)."""
+    for pid, line in _processes().items():
+        if text in line and pid != os.getpid():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
 
 
 def _command_lines() -> list[str]:
     """Every process's command line, as `ps` shows them."""
-    lines = []
+    return list(_processes().values())
+
+
+def _processes() -> dict[int, str]:
+    """Every process's id and command line."""
+    lines = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
                 with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
-                    lines.append(cmdline.read().replace(b"\0", b" ").decode(errors="replace"))
+                    lines[int(entry)] = cmdline.read().replace(b"\0", b" ").decode(errors="replace")
             except OSError:
                 pass  # the process ended meanwhile
     return lines
