@@ -99,8 +99,9 @@ def test_wrong_revoked_and_other_homes_tokens_hear_nothing(client, app, agent_he
         assert post_speech(client, {"Authorization": f"Bearer {token}"}, recording).status_code == 401
     # Another home's agent queues into its own home, never into this one.
     other = add_home(app, "neighbours")
-    client.post("/api/v1/agent/heard", json={"text": "turn on the tv", "confidence": 1.0},
-                headers={"Authorization": f"Bearer {other.agent_token}"})
+    theirs = client.post("/api/v1/agent/heard", json={"text": "turn on the tv", "confidence": 1.0},
+                         headers={"Authorization": f"Bearer {other.agent_token}"})
+    assert theirs.status_code == 201
     assert client.get("/api/v1/commands", headers=app_headers).get_json() == {"commands": []}
     db = relay_of(app).db
     for token in list_tokens(db):
