@@ -232,8 +232,13 @@ def build_grammar(house: House, known: Callable[[str], bool] = lambda word: True
     plurals = said({" ".join([*name.split()[:-1], plural(name.split()[-1])])
                     for device, names in device_names(house).items() if counts[device] > 1
                     for name in names if name not in UNHEARD | WRITTEN_ONLY})
+    # "both" only before the devices the house has exactly two of: "turn on and off the light"
+    # was heard as "turn on both the lights" in a house with five.
+    pairs = said({" ".join([*name.split()[:-1], plural(name.split()[-1])])
+                  for device, names in device_names(house).items() if counts[device] == 2
+                  for name in names if name not in UNHEARD | WRITTEN_ONLY})
     everything = said(" ".join(p) for p in vocabulary.everything if " ".join(p) in EVERYTHING)
-    quantifiers_of_many = said(" ".join(p) for p in vocabulary.all_words if p[0] in ("all", "both"))
+    quantifiers_of_many = said(" ".join(p) for p in vocabulary.all_words if p[0] == "all")
     whole = said(" ".join(p) for p in vocabulary.all_words if p[0] in ("whole", "entire"))
     verbs = said(_verbs(vocabulary.actions[const.ACTION_ON]) + _verbs(vocabulary.actions[const.ACTION_OFF]))
     directions = said(TRAILING[const.ACTION_ON] + TRAILING[const.ACTION_OFF])
@@ -277,7 +282,7 @@ def build_grammar(house: House, known: Callable[[str], bool] = lambda word: True
 
     def target(source: int, goal: int) -> None:
         """What a verb acts on: the [room] device, the room(s) devices, all [the] [room] devices,
-        every [room] device, the whole room, everything."""
+        both [the] devices (of a pair), every [room] device, the whole room, everything."""
         # A plural needs a room or a quantifier ("the kitchen lights", "all the lights"): a bare
         # "the lights" means every light, and a final "s" is the sound most easily heard or
         # lost, so "turn on the light" (which light?) would be heard as every light.
@@ -292,6 +297,12 @@ def build_grammar(house: House, known: Callable[[str], bool] = lambda word: True
         graph.skip(many, many_the)
         graph.say(many_the, goal, plurals)
         graph.say(rooms_after(many_the), goal, plurals)
+        if pairs:
+            both, both_the = graph.state(), graph.state()
+            graph.say(source, both, ["both"])
+            graph.say(both, both_the, ["the"])
+            graph.skip(both, both_the)
+            graph.say(both_the, goal, pairs)
         graph.say(source, every, ["every"])
         graph.say(every, goal, things)
         graph.say(rooms_after(every), goal, things)
@@ -317,6 +328,9 @@ def build_grammar(house: House, known: Callable[[str], bool] = lambda word: True
     graph.say(held, it, ["it"])  # "turn it off": heard as said, and refused (it is not named)
     graph.say(it, sentence, directions)
     graph.say(held_target, directed, directions)
+    # "switch the light" without a direction: heard as said, and refused (on or off?), where
+    # the search had to hear one ("switch on all lights").
+    graph.skip(held_target, directed)
     clause_end = graph.state()
     place(directed, clause_end)
     graph.skip(directed, clause_end)

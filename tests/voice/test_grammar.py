@@ -97,3 +97,38 @@ def test_every_decoy_is_refused_by_the_language():
         "turn on the {}", "turn off the kitchen {}", "turn on every {}")]
     acting = [text for text in sentences if parse(text, house).actions]
     assert acting == []
+
+
+def _accepts(grammar, text: str) -> bool:
+    """Whether the grammar's word graph holds the sentence (its empty steps are already closed)."""
+    start, final, transitions = grammar.graph
+    empty = {}
+    for a, b, _, word in transitions:
+        if word is None:
+            empty.setdefault(a, set()).add(b)
+    here = {start} | empty.get(start, set())
+    for said in text.split():
+        here = {b for a, b, _, word in transitions if a in here and word == said}
+        here |= {b for state in here for b in empty.get(state, ())}
+    return final in here
+
+
+def test_both_is_heard_only_before_the_devices_of_a_pair():
+    # "turn on and off the light" was heard as "turn on both the lights" in a house of five lights.
+    default = build_grammar(House.default())
+    assert _accepts(default, "turn off both fans") and _accepts(default, "turn off both the fans")
+    assert not _accepts(default, "turn on both the lights") and not _accepts(default, "turn on both lights")
+    assert _accepts(default, "turn on all the lights")
+    two_lights = House.from_yaml(
+        "rooms: [hall, porch]\n"
+        "devices:\n"
+        "  - {room: hall, name: light, kind: led, pin: 5}\n"
+        "  - {room: porch, name: light, kind: led, pin: 6}\n")
+    assert _accepts(build_grammar(two_lights), "turn on both lights")
+
+
+def test_a_holding_verb_without_a_direction_is_heard_as_said_and_refused():
+    # Without it "switch the light" had to be heard with a direction ("switch on all lights").
+    grammar = build_grammar(House.default())
+    assert _accepts(grammar, "switch the kitchen light") and _accepts(grammar, "switch the kitchen light off")
+    assert not parse("switch the kitchen light", House.default()).ok
