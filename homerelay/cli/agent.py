@@ -75,8 +75,12 @@ def _voice_settings(args):
         if not room or not device:
             raise SystemExit("--indicator takes ROOM:DEVICE, e.g. living_room:light")
         indicator = (room, device)
+    # 0 is a threshold too (every stretch that decodes as the phrase wakes it), not "the default".
+    threshold = DEFAULT_WAKE_THRESHOLD if args.wake_threshold is None else args.wake_threshold
+    if not 0.0 <= threshold <= 1.0:
+        raise SystemExit(f"--wake-threshold is a confidence from 0 to 1, not {args.wake_threshold:g}")
     return VoiceSettings(
         wake=" ".join(args.wake.lower().split()),
-        wake_threshold=args.wake_threshold or DEFAULT_WAKE_THRESHOLD,
+        wake_threshold=threshold,
         listen_from=args.listen_from, device=args.mic, indicator=indicator, speak=not args.quiet,
     )

@@ -74,3 +74,24 @@ def test_talk_without_the_wake_phrase_sends_nothing(relay, tmp_path, speak):
            + speak("we could go home and turn the oven on later") + pause(1.0))
     said = listen(relay, tmp_path, pcm)
     assert relay.heard == [] and said == []
+
+
+@pytest.mark.parametrize("given, kept", [(None, "default"), ("0", 0.0), ("0.8", 0.8)])
+def test_the_wake_threshold_given_is_the_one_used(given, kept):
+    from homerelay.cli import build_parser
+    from homerelay.cli.agent import _voice_settings
+    from homerelay.voice.listener import DEFAULT_WAKE_THRESHOLD
+
+    argv = ["agent", "--server", "http://127.0.0.1:1", "--token", "t", "--listen"]
+    args = build_parser().parse_args(argv + (["--wake-threshold", given] if given else []))
+    # 0 was taken for "not given" and became the default.
+    assert _voice_settings(args).wake_threshold == (DEFAULT_WAKE_THRESHOLD if kept == "default" else kept)
+
+
+def test_a_wake_threshold_outside_0_to_1_is_one_clear_line():
+    from homerelay.cli import build_parser
+    from homerelay.cli.agent import _voice_settings
+
+    args = build_parser().parse_args(["agent", "--listen", "--wake-threshold", "55"])
+    with pytest.raises(SystemExit, match="^--wake-threshold is a confidence from 0 to 1, not 55$"):
+        _voice_settings(args)
