@@ -40,7 +40,7 @@ SEARCH_SETTINGS = {"beam": 1e-48, "wbeam": 7e-29, "pbeam": 1e-48, "silprob": 0.1
 # rival words or against a free phone loop, which overlap on synthetic speech.
 TEMPO_CHANGES = (1.03, 0.97)
 # The wake grammar (the phrase, then any of the house's words) takes whatever is said, so what
-# tells the phrase from other speech is how well its words fit: a log-likelihood per frame of
+# tells the phrase from other speech is how well its sound fits: a log-likelihood per frame of
 # RATIO_FLOOR or less is a fit of 0.0.
 RATIO_FLOOR = -10.0
 # Below this confidence the server and the agent answer "not heard" rather than act: by
@@ -110,23 +110,28 @@ def speakable_grammar(build) -> tuple[Grammar, dict[str, tuple[str, ...]]]:
 
 @dataclass(frozen=True)
 class Scored:
-    """A complete sentence of the grammar (or nothing), each word's acoustic score per frame, and
-    where it ended."""
+    """A complete sentence of the grammar (or nothing), each word's acoustic score per frame and
+    length in frames, and where it ended."""
 
     text: str
     seconds: float
-    words: tuple[tuple[str, float], ...] = ()
+    words: tuple[tuple[str, float, int], ...] = ()
     # The sample (of the audio given) just after each word.
     ends: tuple[int, ...] = ()
 
     def fit(self, count: int | None = None) -> float:
-        """How well the worst-fitting of the first `count` words fits, 0..1: its acoustic
-        log-likelihood per frame, from RATIO_FLOOR (0.0) to 0 (1.0). Speech forced onto words it
-        does not hold fits badly."""
+        """How well the first `count` words fit the sound, 0..1: their acoustic log-likelihood per
+        frame over all their frames, from RATIO_FLOOR (0.0) to 0 (1.0). Speech forced onto words
+        it does not hold fits badly."""
+        # All the phrase's frames, not its worst word: a British "home" (the dictionary's is
+        # American) fitted worse than the best-fitting talk forced into "hey home", so nearly
+        # every British wake was missed; over the whole phrase a clear "hey" carries some of them.
         words = self.words[:count]
-        if not words:
+        frames = sum(length for *_, length in words)
+        if not frames:
             return 0.0
-        return max(0.0, min(1.0, 1.0 - min(score for _, score in words) / RATIO_FLOOR))
+        per_frame = sum(score * length for _, score, length in words) / frames
+        return max(0.0, min(1.0, 1.0 - per_frame / RATIO_FLOOR))
 
 
 class Decoder:
@@ -205,8 +210,8 @@ class Decoder:
         if not text or fsg is None or not fsg.accept(text):
             return Scored("", time.perf_counter() - started)
         segments = [s for s in decoder.seg() if not s.word.startswith(("<", "[", "("))]
-        words = tuple((_VARIANT.sub("", s.word), _log(s.ascore) / (s.end_frame - s.start_frame + 1))
-                      for s in segments)
+        words = tuple((_VARIANT.sub("", s.word), _log(s.ascore) / (s.end_frame - s.start_frame + 1),
+                       s.end_frame - s.start_frame + 1) for s in segments)
         # Frames are 10 ms of the padded sound.
         ends = tuple((s.end_frame + 1) * SAMPLE_RATE // 100 + offset for s in segments)
         return Scored(text, time.perf_counter() - started, words, ends)

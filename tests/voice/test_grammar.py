@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from homerelay.house import House
 from homerelay.language import parse
 from homerelay.voice.audio import Audio, read_wav, to_wav
@@ -132,3 +134,14 @@ def test_a_holding_verb_without_a_direction_is_heard_as_said_and_refused():
     grammar = build_grammar(House.default())
     assert _accepts(grammar, "switch the kitchen light") and _accepts(grammar, "switch the kitchen light off")
     assert not parse("switch the kitchen light", House.default()).ok
+
+
+def test_the_wake_fit_is_taken_over_the_whole_phrase():
+    from homerelay.voice.decoder import RATIO_FLOOR, Scored
+
+    # A clear "hey" (30 frames) and a "home" said unlike the dictionary's (10 frames): the worst
+    # word alone (-6) fitted worse than talk forced into the phrase, and the wake was missed.
+    scored = Scored("hey home turn", 0.0, (("hey", -1.0, 30), ("home", -6.0, 10), ("turn", -9.0, 20)))
+    assert scored.fit(2) == pytest.approx(1.0 - (-1.0 * 30 - 6.0 * 10) / 40 / RATIO_FLOOR)
+    assert scored.fit(2) > scored.fit(3)  # words after the phrase count only when asked for
+    assert Scored("", 0.0).fit(2) == 0.0
