@@ -311,7 +311,7 @@ def build_grammar(house: House, known: Callable[[str], bool] = lambda word: True
     # Clauses: a verb and its target ("turn on the kitchen light", "open the door"), a holding
     # verb with the direction after ("turn the kitchen light off", "turn it off"), or cooling
     # ("cool down the bedroom"). A later clause may share the verb of the one before ("... and
-    # the bedroom fan"). A clause without a verb ("kitchen light on") is not searched for: a
+    # the bedroom fan", "turn the fan on and the light off"). A clause without a verb ("kitchen light on") is not searched for: a
     # device name and a direction were heard in a verb that was not quite clear ("turn on" as
     # "stove on") and in the breath after a sentence ("the bedroom light" as "bedroom light out").
     clause, aimed, targeted, held, held_target, directed = (graph.state() for _ in range(6))
@@ -327,11 +327,19 @@ def build_grammar(house: House, known: Callable[[str], bool] = lambda word: True
     it = graph.state()
     graph.say(held, it, ["it"])  # "turn it off": heard as said, and refused (it is not named)
     graph.say(it, sentence, directions)
-    graph.say(held_target, directed, directions)
+    held_directed, held_end = graph.state(), graph.state()
+    graph.say(held_target, held_directed, directions)
+    place(held_directed, held_end)
+    graph.skip(held_directed, held_end)
+    # "turn the living room fan on and the bedroom fan off": a later clause shares the holding
+    # verb and says its own direction (only after a clause that said one after its device: after
+    # "turn on the light and the fan", the breath would be heard as "off").
+    graph.say(held_end, held, ["and"])
     # "switch the light" without a direction: heard as said, and refused (on or off?), where
     # the search had to hear one ("switch on all lights").
     graph.skip(held_target, directed)
     clause_end = graph.state()
+    graph.skip(held_end, clause_end)
     place(directed, clause_end)
     graph.skip(directed, clause_end)
     graph.skip(clause_end, sentence)

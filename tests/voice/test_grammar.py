@@ -145,3 +145,17 @@ def test_the_wake_fit_is_taken_over_the_whole_phrase():
     assert scored.fit(2) == pytest.approx(1.0 - (-1.0 * 30 - 6.0 * 10) / 40 / RATIO_FLOOR)
     assert scored.fit(2) > scored.fit(3)  # words after the phrase count only when asked for
     assert Scored("", 0.0).fit(2) == 0.0
+
+
+def test_a_later_clause_shares_the_holding_verb_with_its_own_direction(speak):
+    # Not in the grammar before: the whole sentence came back as nothing heard.
+    house = House.default()
+    grammar = build_grammar(house)
+    said = "turn the living room fan on and the bedroom fan off"
+    assert _accepts(grammar, said)
+    # Only after a clause that put its direction after the device: after "turn on the kitchen
+    # light and the bedroom fan" the breath would be heard as a direction.
+    assert not _accepts(grammar, "turn on the kitchen light and the bedroom fan off")
+    heard = Decoder().hear_command(Audio(speak(said)), house)
+    assert sorted((a.room, a.device, a.action) for a in parse(heard.heard, house).actions) == [
+        ("bedroom", "fan", "off"), ("living_room", "fan", "on")], heard
