@@ -180,8 +180,10 @@ def wake_jobs(cases, phrase: str, threshold: float, count: int = 100) -> list[tu
     for index in range(count):
         voice = spoken.VOICES[index % len(spoken.VOICES)]
         speed = spoken.SPEEDS[(index // len(spoken.VOICES)) % len(spoken.SPEEDS)]
-        jobs.append((f"{phrase}, {commands[index % len(commands)]}", voice, speed, bool(index % 2),
-                     phrase, threshold))
+        # Noise by round of voices, not by recording: by recording each voice was always clean
+        # or always noisy (six voices), and a voice's wake rate was its noise condition's.
+        noisy = bool((index // len(spoken.VOICES)) % 2)
+        jobs.append((f"{phrase}, {commands[index % len(commands)]}", voice, speed, noisy, phrase, threshold))
     return jobs
 
 

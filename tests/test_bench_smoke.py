@@ -52,3 +52,12 @@ def test_memory_reads_agent_and_worker(tmp_path):
 def test_command_line_options():
     args = bench_main.build_parser().parse_args(["--quick", "--all", "--only", "idle"])
     assert args.quick and args.all and args.only == ["idle"]
+
+
+def test_the_wake_recordings_give_every_voice_both_noise_conditions():
+    # Noise by recording parity made each of the six voices always clean or always noisy.
+    from bench import spoken, voice
+
+    jobs = voice.wake_jobs([("turn on the tv", "living_room:tv:on")], "hey home", 0.65, 100)
+    assert {(job[1], job[3]) for job in jobs} == {(v, noisy) for v in spoken.VOICES for noisy in (False, True)}
+    assert sum(job[3] for job in jobs) in (48, 52)  # half, by whole rounds of voices
