@@ -226,17 +226,20 @@ def build_grammar(house: House, known: Callable[[str], bool] = lambda word: True
     own_things = [name for names in device_names(house).values() for name in names if name not in UNHEARD]
     rooms = said(own_rooms + [room for room in DECOY_ROOMS if room not in own_rooms])
     things = said(own_things + [thing for thing in DECOY_THINGS if thing not in own_things])
+    counts = Counter(device.name for device in house.devices)
+
+    def plurals_of(how_many: Callable[[int], bool]) -> list[str]:
+        """The plural names of the devices whose number in the house passes `how_many`."""
+        return said({" ".join([*name.split()[:-1], plural(name.split()[-1])])
+                     for device, names in device_names(house).items() if how_many(counts[device])
+                     for name in names if name not in UNHEARD | WRITTEN_ONLY})
+
     # Plurals of the names of devices the house has more than one of only ("lights", "fans"):
     # "both doors" in a house with one door was heard for "switch on the stove".
-    counts = Counter(device.name for device in house.devices)
-    plurals = said({" ".join([*name.split()[:-1], plural(name.split()[-1])])
-                    for device, names in device_names(house).items() if counts[device] > 1
-                    for name in names if name not in UNHEARD | WRITTEN_ONLY})
+    plurals = plurals_of(lambda count: count > 1)
     # "both" only before the devices the house has exactly two of: "turn on and off the light"
     # was heard as "turn on both the lights" in a house with five.
-    pairs = said({" ".join([*name.split()[:-1], plural(name.split()[-1])])
-                  for device, names in device_names(house).items() if counts[device] == 2
-                  for name in names if name not in UNHEARD | WRITTEN_ONLY})
+    pairs = plurals_of(lambda count: count == 2)
     everything = said(" ".join(p) for p in vocabulary.everything if " ".join(p) in EVERYTHING)
     quantifiers_of_many = said(" ".join(p) for p in vocabulary.all_words if p[0] == "all")
     whole = said(" ".join(p) for p in vocabulary.all_words if p[0] in ("whole", "entire"))
@@ -311,9 +314,10 @@ def build_grammar(house: House, known: Callable[[str], bool] = lambda word: True
     # Clauses: a verb and its target ("turn on the kitchen light", "open the door"), a holding
     # verb with the direction after ("turn the kitchen light off", "turn it off"), or cooling
     # ("cool down the bedroom"). A later clause may share the verb of the one before ("... and
-    # the bedroom fan", "turn the fan on and the light off"). A clause without a verb ("kitchen light on") is not searched for: a
-    # device name and a direction were heard in a verb that was not quite clear ("turn on" as
-    # "stove on") and in the breath after a sentence ("the bedroom light" as "bedroom light out").
+    # the bedroom fan", "turn the fan on and the light off"). A clause without a verb ("kitchen
+    # light on") is not searched for: a device name and a direction were heard in a verb that was
+    # not quite clear ("turn on" as "stove on") and in the breath after a sentence ("the bedroom
+    # light" as "bedroom light out").
     clause, aimed, targeted, held, held_target, directed = (graph.state() for _ in range(6))
     before = graph.state()
     place(opened, before)
