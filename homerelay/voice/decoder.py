@@ -110,7 +110,7 @@ def speakable_grammar(build) -> tuple[Grammar, dict[str, tuple[str, ...]]]:
 
 @dataclass(frozen=True)
 class Scored:
-    """A complete sentence of the grammar (or nothing), each word's acoustic score per frame and
+    """A complete sentence of the grammar (or nothing), each word's acoustic log-likelihood and
     length in frames, and where it ended."""
 
     text: str
@@ -130,7 +130,7 @@ class Scored:
         frames = sum(length for *_, length in words)
         if not frames:
             return 0.0
-        per_frame = sum(score * length for _, score, length in words) / frames
+        per_frame = sum(score for _, score, _ in words) / frames
         return max(0.0, min(1.0, 1.0 - per_frame / RATIO_FLOOR))
 
 
@@ -210,8 +210,8 @@ class Decoder:
         if not text or fsg is None or not fsg.accept(text):
             return Scored("", time.perf_counter() - started)
         segments = [s for s in decoder.seg() if not s.word.startswith(("<", "[", "("))]
-        words = tuple((_VARIANT.sub("", s.word), _log(s.ascore) / (s.end_frame - s.start_frame + 1),
-                       s.end_frame - s.start_frame + 1) for s in segments)
+        words = tuple((_VARIANT.sub("", s.word), _log(s.ascore), s.end_frame - s.start_frame + 1)
+                      for s in segments)
         # Frames are 10 ms of the padded sound.
         ends = tuple((s.end_frame + 1) * SAMPLE_RATE // 100 + offset for s in segments)
         return Scored(text, time.perf_counter() - started, words, ends)

@@ -141,7 +141,8 @@ def test_the_wake_fit_is_taken_over_the_whole_phrase():
 
     # A clear "hey" (30 frames) and a "home" said unlike the dictionary's (10 frames): the worst
     # word alone (-6) fitted worse than talk forced into the phrase, and the wake was missed.
-    scored = Scored("hey home turn", 0.0, (("hey", -1.0, 30), ("home", -6.0, 10), ("turn", -9.0, 20)))
+    scored = Scored("hey home turn", 0.0,
+                    (("hey", -1.0 * 30, 30), ("home", -6.0 * 10, 10), ("turn", -9.0 * 20, 20)))
     assert scored.fit(2) == pytest.approx(1.0 - (-1.0 * 30 - 6.0 * 10) / 40 / RATIO_FLOOR)
     assert scored.fit(2) > scored.fit(3)  # words after the phrase count only when asked for
     assert Scored("", 0.0).fit(2) == 0.0
