@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from homerelay import const
-from homerelay.cli.connection import add_server_arguments, require_server
+from homerelay.cli.connection import add_server_arguments, confidence, require_server
 
 
 def configure(parser):
@@ -26,7 +26,7 @@ def configure(parser):
                        help="be a voice satellite: wake phrase, then a spoken command")
     voice.add_argument("--wake", default="hey home", metavar="PHRASE",
                        help='wake phrase (default "hey home"; words of the speech dictionary)')
-    voice.add_argument("--wake-threshold", type=float, default=None, metavar="T",
+    voice.add_argument("--wake-threshold", type=confidence, default=None, metavar="T",
                        help="wake phrase confidence 0..1 it must reach (lower: hears it more, imagines it more)")
     voice.add_argument("--listen-from", metavar="FILE.wav",
                        help="read audio from a WAV file as if it were the microphone")
@@ -75,12 +75,9 @@ def _voice_settings(args):
         if not room or not device:
             raise SystemExit("--indicator takes ROOM:DEVICE, e.g. living_room:light")
         indicator = (room, device)
-    # 0 is a threshold too (every stretch that decodes as the phrase wakes it), not "the default".
-    threshold = DEFAULT_WAKE_THRESHOLD if args.wake_threshold is None else args.wake_threshold
-    if not 0.0 <= threshold <= 1.0:
-        raise SystemExit(f"--wake-threshold is a confidence from 0 to 1, not {args.wake_threshold:g}")
     return VoiceSettings(
         wake=" ".join(args.wake.lower().split()),
-        wake_threshold=threshold,
+        # 0 is a threshold too (every stretch that decodes as the phrase wakes it), not "the default".
+        wake_threshold=DEFAULT_WAKE_THRESHOLD if args.wake_threshold is None else args.wake_threshold,
         listen_from=args.listen_from, device=args.mic, indicator=indicator, speak=not args.quiet,
     )

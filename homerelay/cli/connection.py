@@ -63,6 +63,17 @@ def json_option(args) -> bool:
     return bool(getattr(args, "json", False))
 
 
+def confidence(text: str) -> float:
+    """argparse type: a confidence, 0 to 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0.0 <= value <= 1.0:  # NaN is outside too
+        raise argparse.ArgumentTypeError(f"{text} is outside 0..1")
+    return value
+
+
 def port_number(text: str) -> int:
     """argparse type: a TCP port, 1 to 65535."""
     try:

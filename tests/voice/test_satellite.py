@@ -88,10 +88,14 @@ def test_the_wake_threshold_given_is_the_one_used(given, kept):
     assert _voice_settings(args).wake_threshold == (DEFAULT_WAKE_THRESHOLD if kept == "default" else kept)
 
 
-def test_a_wake_threshold_outside_0_to_1_is_one_clear_line():
+@pytest.mark.parametrize("given, line", [
+    ("55", "argument --wake-threshold: 55 is outside 0..1"),
+    ("nan", "argument --wake-threshold: nan is outside 0..1"),
+    ("high", "argument --wake-threshold: 'high' is not a number")])
+def test_a_wake_threshold_outside_0_to_1_is_one_clear_line(capsys, given, line):
     from homerelay.cli import build_parser
-    from homerelay.cli.agent import _voice_settings
 
-    args = build_parser().parse_args(["agent", "--listen", "--wake-threshold", "55"])
-    with pytest.raises(SystemExit, match="^--wake-threshold is a confidence from 0 to 1, not 55$"):
-        _voice_settings(args)
+    with pytest.raises(SystemExit) as exit_:
+        build_parser().parse_args(["agent", "--listen", "--wake-threshold", given])
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == f"homerelay agent: error: {line}"
