@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import socket
+import threading
 import time
 from datetime import timedelta
 
@@ -17,6 +18,7 @@ from homerelay.server.storage.db import Database
 from homerelay.clock import utcnow
 
 from tests.support.homes import home_in
+from tests.support.polling import eventually
 
 STREAMS = 500
 BATCH = 1000
@@ -115,6 +117,19 @@ def test_a_listener_that_falls_behind_is_closed_with_one_log_line(caplog):
     # Closed, not just muted: the hub no longer holds it (it would grow with every dead phone).
     assert 7 not in hub._subscriptions
     assert len(caplog.records) == 1
+
+
+def test_the_hub_counts_the_agents_waiting_on_a_home_until_a_command_wakes_them():
+    hub = EventHub()
+    woken = []
+    waiter = threading.Thread(target=lambda: woken.append(hub.wait_for_queue_change(7, hub.queue_version(7), 10)))
+    waiter.start()
+    eventually(lambda: hub.waiting_agents(7) == 1)
+    assert hub.waiting_agents(8) == 0
+    hub.notify_queue_changed(7)
+    waiter.join(timeout=10)
+    assert woken == [True]
+    assert hub.waiting_agents(7) == 0
 
 
 def test_event_streams_and_long_polls_are_capped_per_token(threaded_server):

@@ -158,6 +158,12 @@ class EventHub:
             for changed in self._queue_changed.values():
                 changed.notify_all()
 
+    def waiting_agents(self, home_id: int) -> int:
+        """How many of this process's long-polls for the home are waiting for a command now."""
+        with self._lock:
+            changed = self._queue_changed.get(home_id)
+            return changed.waiters if changed is not None else 0
+
     def wait_for_queue_change(self, home_id: int, seen_version: int, timeout: float) -> bool:
         """Block until the queue changed after `seen_version`, or `timeout`; True if it changed."""
         with self._lock:
