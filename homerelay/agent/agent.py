@@ -295,8 +295,9 @@ class Agent:
         self.memory.remember(command_id, outcome.status, outcome.result,
                              terminate=outcome.terminate)
         if outcome.terminate:
-            # The final state goes up before the ack, so the app sees everything off.
-            client.put_devices(self.devices.states())
+            # The final state goes up before the ack, so the app sees everything off; through
+            # the reporter, so an upload of the state before the terminate cannot land after it.
+            self.reporter.report_now()
             self._ack(client, command_id, outcome.status, outcome.result)
             logger.info("Terminated by command %s", command_id)
             return True

@@ -20,6 +20,9 @@ class StateReporter:
         self.client = client
         self._stop = stop
         self._dirty = threading.Event()
+        # One snapshot-and-upload at a time: an older snapshot still on its way must never
+        # arrive after a newer one and leave the server showing a state the devices left.
+        self._upload_lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self.uploads = 0
 
@@ -32,6 +35,14 @@ class StateReporter:
         """Note that the device state changed (cheap; the upload happens in the thread)."""
         self._dirty.set()
 
+    def report_now(self) -> None:
+        """Upload the current state in this thread, after any upload under way (raises on failure)."""
+        with self._upload_lock:
+            # Clear first: a change during the upload makes another upload with the newer state.
+            self._dirty.clear()
+            self.client.put_devices(self.devices.states())
+            self.uploads += 1
+
     def join(self, timeout: float | None = None) -> None:
         """Wait for the thread to end (after the stop event is set)."""
         if self._thread is not None:
@@ -43,11 +54,8 @@ class StateReporter:
             self._dirty.wait()
             if self._stop.is_set():
                 return
-            # Clear first: a change during the upload makes another upload with the newer state.
-            self._dirty.clear()
             try:
-                self.client.put_devices(self.devices.states())
-                self.uploads += 1
+                self.report_now()
             except AuthError as error:
                 # The main loop reports a refused token (once) and stops the agent.
                 logger.debug("Device state refused: %s", error)
