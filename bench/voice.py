@@ -223,6 +223,45 @@ def measure_false_wakes(phrase: str, threshold: float, minutes: float,
     return sum(wakes for wakes, _, _ in results), sum(seconds for _, seconds, _ in results) / 3600
 
 
+def _confirms(job: tuple) -> bool:
+    """In a worker: speak one answer to "Say yes to confirm" and decode it; True when it confirms."""
+    from homerelay.voice import decoder as voice_decoder  # noqa: PLC0415
+    from homerelay.voice.audio import Audio  # noqa: PLC0415
+    from homerelay.voice.grammar import is_yes  # noqa: PLC0415
+
+    text, voice, speed, noisy = job
+    decoder, _ = _decoder()
+    pcm = spoken.speak(text, voice, speed)
+    if noisy:
+        pcm = spoken.with_noise(pcm, NOISE_SNR_DB)
+    heard = decoder.hear_answer(Audio(pcm))
+    return is_yes(heard.heard) and heard.confidence >= voice_decoder.MIN_CONFIDENCE
+
+
+def confirmation_jobs(cases, quick: bool = False) -> tuple[list[tuple], list[tuple]]:
+    """(every yes answer by every voice, clean and noisy; "no" answers and the test sentences, each
+    by one voice in turn, as other talk heard after the question)."""
+    from homerelay.voice.grammar import NO, YES  # noqa: PLC0415
+
+    def said(texts):
+        return [(text, spoken.VOICES[index % len(spoken.VOICES)],
+                 spoken.SPEEDS[index // len(spoken.VOICES) % len(spoken.SPEEDS)], noisy)
+                for index, text in enumerate(texts) for noisy in (False, True)]
+
+    yes = said(text for text in YES for _ in spoken.VOICES)
+    other = said([*(text for text in NO for _ in spoken.VOICES), *(text for text, _ in cases)])
+    return (yes[::6], other[::6]) if quick else (yes, other)
+
+
+def measure_confirmation(cases, quick: bool = False, workers: int | None = None) -> dict:
+    """How often a spoken yes confirms, and how often anything else does (the door would open)."""
+    yes, other = confirmation_jobs(cases, quick)
+    with _pool(workers) as pool:
+        confirmed = sum(pool.map(_confirms, yes, chunksize=4))
+        falsely = sum(pool.map(_confirms, other, chunksize=4))
+    return {"yes": confirmed, "yes_tries": len(yes), "false": falsely, "other_tries": len(other)}
+
+
 def rss_mb() -> float:
     """This process's resident memory."""
     for line in Path("/proc/self/status").read_text().splitlines():
@@ -248,6 +287,7 @@ def run(quick: bool = False, wake: str | None = None, prose_minutes: float = PRO
     woke, tried = measure_wake(wake_jobs(cases, phrase, DEFAULT_WAKE_THRESHOLD, 10 if quick else 100))
     false_wakes, hours = measure_false_wakes(phrase, DEFAULT_WAKE_THRESHOLD, 1.0 if quick else prose_minutes)
     return {"cases": len(cases), "tallies": tallies, "woke": woke, "wake_tries": tried,
+            "confirmation": measure_confirmation(cases, quick),
             "false_wakes": false_wakes, "prose_hours": hours, "rss_mb": _worker_rss(),
             "seconds": time.monotonic() - started, "threshold": MIN_CONFIDENCE, "phrase": phrase}
 
@@ -329,6 +369,9 @@ def summary_rows(result: dict) -> list[tuple[str, str, str, bool]]:
     per_hour = result["false_wakes"] / result["prose_hours"] if result["prose_hours"] else 0.0
     rows.append(("false wakes", f"{result['false_wakes']} in {result['prose_hours'] * 60:.1f} min "
                  f"= {per_hour:.1f}/h", f"<= {FALSE_WAKES_TARGET:g}/h", per_hour <= FALSE_WAKES_TARGET))
+    confirmation = result["confirmation"]
+    rows.append(("false confirmations", f"{confirmation['false']} of {confirmation['other_tries']}", "0",
+                 confirmation["false"] == 0))
     return rows
 
 
@@ -344,6 +387,10 @@ def format_report(result: dict) -> str:
         lines.append(f"{tally.name:<14}{tally.right:>8}{tally.wrong:>8}{tally.refused:>9}"
                      f"{tally.misheard:>10}{mean:>9.0f}{tally.p95():>8.0f}")
         lines += [f"  wrong: {example}" for example in tally.wrong_examples]
+    confirmation = result["confirmation"]
+    lines.append(f"confirmation step: a spoken yes confirmed {confirmation['yes']} of "
+                 f"{confirmation['yes_tries']}; other talk and no confirmed {confirmation['false']} of "
+                 f"{confirmation['other_tries']}")
     lines.append(f"resident memory of a decoding worker: {result['rss_mb']:.0f} MB "
                  f"(two decoders, grammars, numpy); took {result['seconds']:.0f} s")
     return "\n".join(lines)

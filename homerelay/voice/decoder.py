@@ -159,9 +159,6 @@ class Decoder:
 
     def _add_grammar(self, name: str, grammar: Grammar, known: dict[str, tuple[str, ...]]) -> None:
         self._add_words({word: known[word] for word in grammar.words})
-        if grammar.graph is None:
-            self._decoder.add_jsgf_string(name, grammar.text)
-            return
         start, final, transitions = grammar.graph
         steps = [(a, b, odds, word) if word else (a, b, odds) for a, b, odds, word in transitions]
         self._decoder.add_fsg(name, self._decoder.create_fsg(name, start, final, steps))

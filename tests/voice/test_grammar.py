@@ -74,6 +74,17 @@ def test_speech_outside_the_grammar_switches_nothing(speak):
         assert not acted, (text, heard)
 
 
+def test_only_a_yes_said_alone_confirms(speak):
+    decoder = Decoder()
+    heard = decoder.hear_answer(Audio(speak("yes")))
+    assert is_yes(heard.heard) and heard.confidence >= MIN_CONFIDENCE, heard
+    # Talk after the question was forced onto an answer ("wait" was heard as "do it").
+    for text in ("wait", "hang on, not now", "the weather is nice", "who is there", "no"):
+        for voice in ("en-us", "en-gb"):
+            heard = decoder.hear_answer(Audio(speak(text, voice)))
+            assert not (is_yes(heard.heard) and heard.confidence >= MIN_CONFIDENCE), (text, voice, heard)
+
+
 def test_a_sentence_the_search_did_not_finish_is_not_heard():
     # Silence ends no sentence of the grammar: the partial best path is not an answer.
     heard = Decoder().hear_command(Audio(b"\0\0" * 16000), House.default())

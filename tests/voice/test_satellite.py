@@ -45,7 +45,8 @@ def test_wake_then_command_then_other_talk_sends_exactly_the_command(relay, tmp_
     assert said == ["OK, turn on the kitchen light."]
 
 
-@pytest.mark.parametrize("answer, confirmed", [("yes", True), ("no", False), (None, False)])
+@pytest.mark.parametrize("answer, confirmed", [
+    ("yes", True), ("no", False), (None, False), ("wait, not now", False), ("what did you say", False)])
 def test_the_door_needs_a_spoken_yes(relay, tmp_path, speak, answer, confirmed):
     pcm = speak("hey home") + pause(1.0) + speak("open the garage door") + pause(1.5)
     if answer:
@@ -61,6 +62,22 @@ def test_the_door_needs_a_spoken_yes(relay, tmp_path, speak, answer, confirmed):
     else:
         assert sent == [("open the garage door", False)]
         assert said[-1] == "Cancelled."
+
+
+@pytest.mark.parametrize("agreeing, confirmed", [(3, True), (2, False)])
+def test_a_yes_confirms_only_when_every_decode_heard_it(relay, tmp_path, speak, monkeypatch,
+                                                        agreeing, confirmed):
+    from homerelay.voice import decoder
+
+    monkeypatch.setattr(decoder, "MIN_CONFIDENCE", 0.9)
+    monkeypatch.setattr(decoder.Decoder, "hear_command",
+                        lambda self, audio, house: decoder.Heard("open the garage door", 1.0))
+    monkeypatch.setattr(decoder.Decoder, "hear_answer",
+                        lambda self, audio: decoder.Heard("yes", agreeing / 3))
+    pcm = speak("hey home") + pause(1.0) + speak("open the garage door") + pause(1.5)
+    said = listen(relay, tmp_path, pcm + speak("yes") + pause(1.0))
+    assert [body.get("confirm", False) for body in relay.heard] == [False, True][:1 + confirmed]
+    assert said[-1] == ("OK, open the garage door." if confirmed else "Cancelled.")
 
 
 def test_wake_and_command_in_one_breath(relay, tmp_path, speak):
