@@ -113,16 +113,19 @@ def _decoder():
     return _worker["decoder"], _worker["house"]
 
 
-def _hear_command(job: tuple) -> tuple:
-    """In a worker: speak one sentence and decode it; (text, expected, voice, speed, heard)."""
+def _recording(text: str, voice: str, speed: int, noisy: bool):
+    """A sentence read by espeak-ng, with the benchmark's noise mixed in when `noisy`."""
     from homerelay.voice.audio import Audio  # noqa: PLC0415
 
+    pcm = spoken.speak(text, voice, speed)
+    return Audio(spoken.with_noise(pcm, NOISE_SNR_DB) if noisy else pcm)
+
+
+def _hear_command(job: tuple) -> tuple:
+    """In a worker: speak one sentence and decode it; (text, expected, voice, speed, heard)."""
     text, expected, voice, speed, noisy = job
     decoder, house = _decoder()
-    pcm = spoken.speak(text, voice, speed)
-    if noisy:
-        pcm = spoken.with_noise(pcm, NOISE_SNR_DB)
-    return job, decoder.hear_command(Audio(pcm), house)
+    return job, decoder.hear_command(_recording(text, voice, speed, noisy), house)
 
 
 def _pool(workers: int | None) -> ProcessPoolExecutor:
@@ -225,17 +228,10 @@ def measure_false_wakes(phrase: str, threshold: float, minutes: float,
 
 def _confirms(job: tuple) -> bool:
     """In a worker: speak one answer to "Say yes to confirm" and decode it; True when it confirms."""
-    from homerelay.voice import decoder as voice_decoder  # noqa: PLC0415
-    from homerelay.voice.audio import Audio  # noqa: PLC0415
-    from homerelay.voice.grammar import is_yes  # noqa: PLC0415
+    from homerelay.voice.decoder import confirms  # noqa: PLC0415
 
-    text, voice, speed, noisy = job
     decoder, _ = _decoder()
-    pcm = spoken.speak(text, voice, speed)
-    if noisy:
-        pcm = spoken.with_noise(pcm, NOISE_SNR_DB)
-    heard = decoder.hear_answer(Audio(pcm))
-    return is_yes(heard.heard) and heard.confidence >= voice_decoder.MIN_CONFIDENCE
+    return confirms(decoder.hear_answer(_recording(*job)))
 
 
 def confirmation_jobs(cases, quick: bool = False) -> tuple[list[tuple], list[tuple]]:

@@ -158,8 +158,10 @@ class Satellite:
         self._heard(hear_after_wake(self.decoder, self.house, utterance))
 
     def _heard(self, heard) -> None:
+        from homerelay.voice.decoder import MIN_CONFIDENCE  # noqa: PLC0415
+
         logger.info("Heard %r (confidence %.3f)", heard.heard, heard.confidence)
-        if not heard.heard or heard.confidence < _min_confidence():
+        if not heard.heard or heard.confidence < MIN_CONFIDENCE:
             self._signal(False, "Sorry, I didn't catch that.")
             return self._back_to_wake()
         self._send(heard.heard, heard.confidence, confirm=False)
@@ -181,13 +183,12 @@ class Satellite:
         self._back_to_wake()
 
     def _confirmation(self, utterance) -> None:
-        from homerelay.voice.grammar import is_yes  # noqa: PLC0415
+        from homerelay.voice.decoder import confirms  # noqa: PLC0415
 
         answer = self.decoder.hear_answer(utterance.audio) if not utterance.timed_out else None
         text, confidence = self.pending
         self.pending = None
-        # A yes counts only when every decode heard it, as a command must be heard to be sent.
-        if answer is not None and is_yes(answer.heard) and answer.confidence >= _min_confidence():
+        if confirms(answer):
             logger.info("Confirmed by voice: %r", text)
             return self._send(text, confidence, confirm=True)
         logger.info("Not confirmed (%s): %r cancelled", "no answer" if answer is None else repr(answer.heard), text)
@@ -208,10 +209,3 @@ class Satellite:
         if self.devices is not None and self.settings.indicator is not None:
             room, name = self.settings.indicator
             self.devices.set(room, name, "on" if listening else "off")
-
-
-def _min_confidence() -> float:
-    """The decoder's threshold, read when used (PocketSphinx is loaded only with --listen)."""
-    from homerelay.voice import decoder  # noqa: PLC0415
-
-    return decoder.MIN_CONFIDENCE

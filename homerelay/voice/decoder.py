@@ -242,6 +242,12 @@ class Decoder:
         return self.decode(audio, CONFIRM_SEARCH, is_yes)
 
 
+def confirms(answer: Heard | None) -> bool:
+    """True when an answer to a confirmation question is a yes heard surely enough to act on."""
+    # As sure as a command must be heard to be sent: every decode heard the yes.
+    return answer is not None and is_yes(answer.heard) and answer.confidence >= MIN_CONFIDENCE
+
+
 def _meaning(text: str, house: House):
     """What a sentence would do in the house: its intent and actions, or None when it is refused."""
     from homerelay.language import parse  # noqa: PLC0415 - the language is loaded with the voice
