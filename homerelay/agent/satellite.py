@@ -1,8 +1,8 @@
 """The voice satellite (`homerelay agent --listen`): wake phrase, one command, sent to the server.
 
 A device that asks for confirmation (the server answers 409) is never switched from the
-microphone without a spoken "yes" within CONFIRM_SECONDS of the question; anything else, or
-nothing, cancels.
+microphone without a spoken "yes", heard surely, within CONFIRM_SECONDS of the question. A yes
+heard unsurely is asked for once more; anything else, or nothing, cancels.
 """
 
 from __future__ import annotations
@@ -105,6 +105,7 @@ class Satellite:
         self.cutter = UtteranceCutter()
         self.phase = Phase.WAKE
         self.pending: tuple[str, float] | None = None
+        self.asked_again = False
         self.sent: list[dict] = []
 
     def run(self, chunks, stop: threading.Event | None = None) -> None:
@@ -172,9 +173,8 @@ class Satellite:
         except RequestRejectedError as error:
             if error.status == 409 and error.body.get("error") == "confirmation_required" and not confirm:
                 self.pending = (text, confidence)
-                self.voice.say(f"{error.body.get('detail') or 'This needs confirmation.'} Say yes to confirm.")
-                self.phase = Phase.CONFIRM
-                self.cutter = self._cutter(CONFIRM_SECONDS)
+                self.asked_again = False
+                self._ask(f"{error.body.get('detail') or 'This needs confirmation.'} Say yes to confirm.")
                 return
             self._signal(False, error.detail)
             return self._back_to_wake()
@@ -182,15 +182,27 @@ class Satellite:
         self._signal(True, f"OK, {text}.")
         self._back_to_wake()
 
+    def _ask(self, question: str) -> None:
+        self.voice.say(question)
+        self.phase = Phase.CONFIRM
+        self.cutter = self._cutter(CONFIRM_SECONDS)
+
     def _confirmation(self, utterance) -> None:
-        from homerelay.voice.decoder import confirms  # noqa: PLC0415
+        from homerelay.voice.decoder import confirms, unsure_yes  # noqa: PLC0415
 
         answer = self.decoder.hear_answer(utterance.audio) if not utterance.timed_out else None
         text, confidence = self.pending
-        self.pending = None
         if confirms(answer):
             logger.info("Confirmed by voice: %r", text)
+            self.pending = None
             return self._send(text, confidence, confirm=True)
+        if unsure_yes(answer) and not self.asked_again:
+            # Once only: the second answer must be a sure yes too, so asking cannot make the
+            # door easier to open, only a spoken yes less often lost.
+            logger.info("A yes heard unsurely (confidence %.3f): asking again", answer.confidence)
+            self.asked_again = True
+            return self._ask("I'm not sure I heard you. Say yes again to confirm.")
+        self.pending = None
         logger.info("Not confirmed (%s): %r cancelled", "no answer" if answer is None else repr(answer.heard), text)
         self._signal(False, "Cancelled.")
         self._back_to_wake()

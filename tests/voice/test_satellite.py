@@ -61,23 +61,43 @@ def test_the_door_needs_a_spoken_yes(relay, tmp_path, speak, answer, confirmed):
         assert said[-1] == "OK, open the garage door."
     else:
         assert sent == [("open the garage door", False)]
-        assert said[-1] == "Cancelled."
+        assert said[-1] == "Cancelled." and AGAIN not in said
 
 
-@pytest.mark.parametrize("agreeing, confirmed", [(3, True), (2, False)])
+AGAIN = "I'm not sure I heard you. Say yes again to confirm."
+
+
+@pytest.mark.parametrize("agreeing, confirmed", [
+    ((3,), True), ((2, 3), True), ((2, 2), False), ((1, 3), True), ((2, None), False)])
 def test_a_yes_confirms_only_when_every_decode_heard_it(relay, tmp_path, speak, monkeypatch,
                                                         agreeing, confirmed):
+    """`agreeing`: how many of the three decodes heard each yes said (None: nothing more is said)."""
     from homerelay.voice import decoder
 
+    answers = iter(agreeing)
     monkeypatch.setattr(decoder, "MIN_CONFIDENCE", 0.9)
     monkeypatch.setattr(decoder.Decoder, "hear_command",
                         lambda self, audio, house: decoder.Heard("open the garage door", 1.0))
     monkeypatch.setattr(decoder.Decoder, "hear_answer",
-                        lambda self, audio: decoder.Heard("yes", agreeing / 3))
+                        lambda self, audio: decoder.Heard("yes", next(answers) / 3))
     pcm = speak("hey home") + pause(1.0) + speak("open the garage door") + pause(1.5)
-    said = listen(relay, tmp_path, pcm + speak("yes") + pause(1.0))
+    for count in agreeing:
+        pcm += speak("yes") + pause(1.0) if count is not None else pause(6.0)
+    said = listen(relay, tmp_path, pcm)
     assert [body.get("confirm", False) for body in relay.heard] == [False, True][:1 + confirmed]
     assert said[-1] == ("OK, open the garage door." if confirmed else "Cancelled.")
+    # A yes heard unsurely is asked for once more, never twice.
+    assert said.count(AGAIN) == (agreeing[0] < 3)
+
+
+def test_an_answer_that_is_no_yes_is_not_asked_for_again(relay, tmp_path, speak, monkeypatch):
+    from homerelay.voice import decoder
+
+    monkeypatch.setattr(decoder.Decoder, "hear_answer", lambda self, audio: decoder.Heard("no", 2 / 3))
+    pcm = speak("hey home") + pause(1.0) + speak("open the garage door") + pause(1.5)
+    said = listen(relay, tmp_path, pcm + speak("no") + pause(1.0) + speak("yes") + pause(1.0))
+    assert AGAIN not in said and said[-1] == "Cancelled."
+    assert [body.get("confirm", False) for body in relay.heard] == [False]
 
 
 def test_wake_and_command_in_one_breath(relay, tmp_path, speak):
