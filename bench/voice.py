@@ -103,15 +103,16 @@ def verdict(heard, expected: str, house, threshold: float) -> str:
 _worker: dict = {}
 
 
-def _decoder():
-    """The worker process's own decoder and house (made once per process)."""
-    if not _worker:
+def _decoder(profile: str | None = None):
+    """The worker process's own decoder for a voice profile (or none) and the house (made once per process)."""
+    if profile not in _worker:
         from homerelay.house import House  # noqa: PLC0415
         from homerelay.voice.decoder import Decoder  # noqa: PLC0415
+        from homerelay.voice.training import Profile  # noqa: PLC0415
 
         _worker["house"] = House.default()
-        _worker["decoder"] = Decoder()
-    return _worker["decoder"], _worker["house"]
+        _worker[profile] = Decoder(profile=Profile.load(profile) if profile else None)
+    return _worker[profile], _worker["house"]
 
 
 def _recording(text: str, voice: str, speed: int, noisy: bool):
@@ -122,11 +123,11 @@ def _recording(text: str, voice: str, speed: int, noisy: bool):
     return Audio(spoken.with_noise(pcm, NOISE_SNR_DB) if noisy else pcm)
 
 
-def _hear_command(job: tuple, needed: float) -> tuple:
-    """In a worker: speak one sentence and decode it as one acting at confidence `needed` would;
-    (text, expected, voice, speed, heard)."""
+def _hear_command(job: tuple, needed: float, profiles: dict | None = None) -> tuple:
+    """In a worker: speak one sentence and decode it as one acting at confidence `needed` would
+    (with the voice's trained profile, when `profiles` has one); (job, heard)."""
     text, expected, voice, speed, noisy = job
-    decoder, house = _decoder()
+    decoder, house = _decoder((profiles or {}).get(voice))
     return job, decoder.hear_command(_recording(text, voice, speed, noisy), house, needed)
 
 
@@ -140,14 +141,16 @@ def command_jobs(cases, noisy: bool, voices=spoken.VOICES, speeds=spoken.SPEEDS)
             for index, (text, expected) in enumerate(cases) for number, voice in enumerate(voices)]
 
 
-def measure_commands(jobs, threshold: float, name: str, workers: int | None = None) -> Tally:
-    """Speak every job's sentence and tally the verdicts."""
+def measure_commands(jobs, threshold: float, name: str, workers: int | None = None,
+                     profiles: dict | None = None) -> Tally:
+    """Speak every job's sentence and tally the verdicts (each voice with its profile, if given)."""
     from homerelay.house import House  # noqa: PLC0415
 
     house = House.default()
     tally = Tally(name)
     with _pool(workers) as pool:
-        for (text, expected, voice, speed, _noisy), heard in pool.map(functools.partial(_hear_command, needed=threshold), jobs, chunksize=4):
+        for (text, expected, voice, speed, _noisy), heard in pool.map(functools.partial(_hear_command, needed=threshold, profiles=profiles),
+                                                                        jobs, chunksize=4):
             tally.times_ms.append(heard.seconds * 1000)
             outcome = verdict(heard, expected, house, threshold)
             setattr(tally, outcome, getattr(tally, outcome) + 1)
@@ -158,12 +161,12 @@ def measure_commands(jobs, threshold: float, name: str, workers: int | None = No
     return tally
 
 
-def _spot(job: tuple) -> tuple[int, float, list[float]]:
+def _spot(job: tuple, profiles: dict | None = None) -> tuple[int, float, list[float]]:
     """In a worker: feed one recording to a fresh wake spotter; (wakes, seconds, wake confidences)."""
     from homerelay.voice.listener import WakeSpotter  # noqa: PLC0415
 
     text, voice, speed, noisy, phrase, threshold = job
-    decoder, house = _decoder()
+    decoder, house = _decoder((profiles or {}).get(voice))
     spotter = WakeSpotter(decoder, house, phrase, threshold)
     # A microphone goes on recording after the sentence: a second of quiet ends the stretch.
     pcm = spoken.speak(text, voice, speed) + spoken.silence(1.0)
@@ -192,10 +195,10 @@ def wake_jobs(cases, phrase: str, threshold: float, count: int = 100) -> list[tu
     return jobs
 
 
-def measure_wake(jobs, workers: int | None = None) -> tuple[int, int]:
+def measure_wake(jobs, workers: int | None = None, profiles: dict | None = None) -> tuple[int, int]:
     """How many of the wake recordings wake the listener."""
     with _pool(workers) as pool:
-        results = list(pool.map(_spot, jobs))
+        results = list(pool.map(functools.partial(_spot, profiles=profiles), jobs))
     return sum(1 for wakes, _, _ in results if wakes), len(jobs)
 
 
@@ -219,22 +222,22 @@ def prose(minutes: float) -> list[str]:
 
 
 def measure_false_wakes(phrase: str, threshold: float, minutes: float,
-                        workers: int | None = None) -> tuple[int, float]:
+                        workers: int | None = None, profiles: dict | None = None) -> tuple[int, float]:
     """False wakes while ordinary prose is read aloud; returns (wakes, audio hours)."""
     jobs = [(paragraph, spoken.VOICES[index % len(spoken.VOICES)], 170, False, phrase, threshold)
             for index, paragraph in enumerate(prose(minutes))]
     with _pool(workers) as pool:
-        results = list(pool.map(_spot, jobs))
+        results = list(pool.map(functools.partial(_spot, profiles=profiles), jobs))
     return sum(wakes for wakes, _, _ in results), sum(seconds for _, seconds, _ in results) / 3600
 
 
-def _confirms(job: tuple) -> tuple[bool, bool]:
+def _confirms(job: tuple, profiles: dict | None = None) -> tuple[bool, bool]:
     """In a worker: speak one answer to "Say yes to confirm" and decode it as the satellite does;
     (confirmed, confirmed at the first answer)."""
     from homerelay.voice.decoder import confirms, unsure_yes  # noqa: PLC0415
 
     text, voice, speed, noisy = job
-    decoder, _ = _decoder()
+    decoder, _ = _decoder((profiles or {}).get(voice))
     answer = decoder.hear_answer(_recording(text, voice, speed, noisy))
     if confirms(answer):
         return True, True
@@ -260,12 +263,14 @@ def confirmation_jobs(cases, quick: bool = False) -> tuple[list[tuple], list[tup
     return (yes[::6], other[::6]) if quick else (yes, other)
 
 
-def measure_confirmation(cases, quick: bool = False, workers: int | None = None) -> dict:
+def measure_confirmation(cases, quick: bool = False, workers: int | None = None,
+                         profiles: dict | None = None) -> dict:
     """How often a spoken yes confirms, and how often anything else does (the door would open)."""
     yes, other = confirmation_jobs(cases, quick)
+    confirm = functools.partial(_confirms, profiles=profiles)
     with _pool(workers) as pool:
-        said_yes = list(pool.map(_confirms, yes, chunksize=4))
-        said_other = list(pool.map(_confirms, other, chunksize=4))
+        said_yes = list(pool.map(confirm, yes, chunksize=4))
+        said_other = list(pool.map(confirm, other, chunksize=4))
     return {"yes": sum(confirmed for confirmed, _ in said_yes),
             "yes_at_first": sum(first for _, first in said_yes), "yes_tries": len(yes),
             "false": sum(confirmed for confirmed, _ in said_other), "other_tries": len(other)}
@@ -279,37 +284,91 @@ def rss_mb() -> float:
     return 0.0
 
 
-def run(quick: bool = False, wake: str | None = None, prose_minutes: float = PROSE_MINUTES) -> dict:
-    """Every voice measurement; a dict of figures (see format_report)."""
+def measure(cases, quick: bool, phrase: str, prose_minutes: float, profiles: dict | None = None) -> dict:
+    """Every measurement of one condition: the packaged model, or each voice with its trained profile."""
     from homerelay.voice.decoder import MIN_CONFIDENCE  # noqa: PLC0415
-    from homerelay.voice.listener import DEFAULT_WAKE, DEFAULT_WAKE_THRESHOLD  # noqa: PLC0415
+    from homerelay.voice.listener import DEFAULT_WAKE_THRESHOLD  # noqa: PLC0415
 
-    cases = test_sentences()
-    started = time.monotonic()
     tallies = []
     for noisy in (False, True):
         jobs = command_jobs(cases, noisy)
         if quick:
             jobs = jobs[::18]
-        tallies.append(measure_commands(jobs, MIN_CONFIDENCE, "noise 15 dB" if noisy else "clean"))
+        tallies.append(measure_commands(jobs, MIN_CONFIDENCE, "noise 15 dB" if noisy else "clean",
+                                        profiles=profiles))
+    woke, tried = measure_wake(wake_jobs(cases, phrase, DEFAULT_WAKE_THRESHOLD, 10 if quick else 100),
+                               profiles=profiles)
+    false_wakes, hours = measure_false_wakes(phrase, DEFAULT_WAKE_THRESHOLD, 1.0 if quick else prose_minutes,
+                                             profiles=profiles)
+    return {"tallies": tallies, "woke": woke, "wake_tries": tried,
+            "confirmation": measure_confirmation(cases, quick, profiles=profiles),
+            "false_wakes": false_wakes, "prose_hours": hours}
+
+
+def _train(job: tuple) -> tuple[str, int, int, float]:
+    """In a worker: one voice reads the training sentences (the training speeds, half of them
+    noisy) and a profile is trained on them; (voice, recordings, aligned, seconds)."""
+    from bench import voice_training  # noqa: PLC0415
+    from homerelay.voice.audio import Audio  # noqa: PLC0415
+    from homerelay.voice.training import train  # noqa: PLC0415
+
+    voice, sentences, folder = job
+    # The sentences come in pairs (a device on, then off): speed by pair, and noise on one of each
+    # pair in turn, so that neither direction is always the noisy or the fast one.
+    recordings = [(_recording(text, voice, voice_training.SPEEDS[index // 2 % 2], bool((index // 2 + index) % 2)), text)
+                  for index, text in enumerate(sentences)]
+    started = time.monotonic()
+    profile = train([(Audio(audio.pcm), text) for audio, text in recordings], Path(folder) / voice)
+    return voice, profile.recordings, profile.aligned, time.monotonic() - started
+
+
+def train_profiles(cases, folder: Path, workers: int | None = None) -> tuple[dict, list[tuple]]:
+    """A trained profile for each benchmark voice, from the product's training sentences for the
+    default house less any that is also a test sentence; ({voice: profile folder}, per-voice figures)."""
+    from homerelay.house import House  # noqa: PLC0415
+    from homerelay.voice.training import training_sentences  # noqa: PLC0415
+
+    tested = {text.lower().strip(" .?!") for text, _ in cases}
+    sentences = [text for text in training_sentences(House.default()) if text not in tested]
+    with _pool(workers) as pool:
+        trained = list(pool.map(_train, [(voice, sentences, str(folder)) for voice in spoken.VOICES]))
+    return {voice: str(folder / voice) for voice in spoken.VOICES}, trained
+
+
+def run(quick: bool = False, wake: str | None = None, prose_minutes: float = PROSE_MINUTES) -> dict:
+    """Every voice measurement, untrained and (where sphinxtrain is installed) with trained voices;
+    a dict of figures (see format_report)."""
+    import tempfile  # noqa: PLC0415
+
+    from homerelay.voice.decoder import MIN_CONFIDENCE  # noqa: PLC0415
+    from homerelay.voice.listener import DEFAULT_WAKE  # noqa: PLC0415
+    from homerelay.voice.training import missing_tools  # noqa: PLC0415
+
+    cases = test_sentences()
+    started = time.monotonic()
     phrase = wake or DEFAULT_WAKE
-    woke, tried = measure_wake(wake_jobs(cases, phrase, DEFAULT_WAKE_THRESHOLD, 10 if quick else 100))
-    false_wakes, hours = measure_false_wakes(phrase, DEFAULT_WAKE_THRESHOLD, 1.0 if quick else prose_minutes)
-    return {"cases": len(cases), "tallies": tallies, "woke": woke, "wake_tries": tried,
-            "confirmation": measure_confirmation(cases, quick),
-            "false_wakes": false_wakes, "prose_hours": hours, "rss_mb": _worker_rss(),
-            "seconds": time.monotonic() - started, "threshold": MIN_CONFIDENCE, "phrase": phrase}
+    result = {"cases": len(cases), "untrained": measure(cases, quick, phrase, prose_minutes),
+              "threshold": MIN_CONFIDENCE, "phrase": phrase, "rss_mb": _worker_rss()}
+    result["trained"] = None
+    result["training_missing"] = missing_tools()
+    if not result["training_missing"]:
+        with tempfile.TemporaryDirectory(prefix="bench-voice-profiles-") as folder:
+            profiles, result["training"] = train_profiles(cases, Path(folder))
+            result["trained"] = measure(cases, quick, phrase, prose_minutes, profiles)
+            result["trained_rss_mb"] = _worker_rss(profiles[spoken.VOICES[0]])
+    result["seconds"] = time.monotonic() - started
+    return result
 
 
-def _rss(_: int) -> float:
-    _decoder()
+def _rss(profile: str | None) -> float:
+    _decoder(profile)
     return rss_mb()
 
 
-def _worker_rss() -> float:
+def _worker_rss(profile: str | None = None) -> float:
     """Resident memory of a worker process holding a decoder (and numpy)."""
     with _pool(1) as pool:
-        return pool.submit(_rss, 0).result()
+        return pool.submit(_rss, profile).result()
 
 
 def calibrate(workers: int | None = None) -> None:
@@ -359,51 +418,75 @@ def _confidence_table(tally: Tally) -> str:
 
 
 def summary_rows(result: dict) -> list[tuple[str, str, str, bool]]:
-    """(name, measured, target, met) rows for bench's summary."""
-    clean, noisy = result["tallies"]
+    """(name, measured, target, met) rows for bench's summary: untrained voices, then trained."""
+    rows = _condition_rows(result["untrained"], "")
+    if result["trained"] is not None:
+        rows += _condition_rows(result["trained"], ", trained voice")
+    return rows
+
+
+def _condition_rows(figures: dict, suffix: str) -> list[tuple[str, str, str, bool]]:
+    clean, noisy = figures["tallies"]
     rows = []
     for tally, target in ((clean, RIGHT_CLEAN_TARGET), (noisy, RIGHT_NOISY_TARGET)):
         share = tally.right / tally.total if tally.total else 0.0
-        rows.append((f"voice right, {tally.name}", f"{share:.1%} of {tally.total}", f">= {target:.0%}",
+        rows.append((f"voice right, {tally.name}{suffix}", f"{share:.1%} of {tally.total}", f">= {target:.0%}",
                      share >= target))
     wrong = clean.wrong + noisy.wrong
-    rows.append(("voice wrong actions", str(wrong), "0", wrong == 0))
+    rows.append((f"voice wrong actions{suffix}", str(wrong), "0", wrong == 0))
     times = clean.times_ms + noisy.times_ms
     mean = statistics.fmean(times) if times else 0.0
-    rows.append(("voice decode time", f"mean {mean:.0f} ms, p95 {max(clean.p95(), noisy.p95()):.0f} ms",
+    rows.append((f"voice decode time{suffix}", f"mean {mean:.0f} ms, p95 {max(clean.p95(), noisy.p95()):.0f} ms",
                  f"<= {DECODE_TARGET_MS:.0f} ms", mean <= DECODE_TARGET_MS))
-    rate = result["woke"] / result["wake_tries"] if result["wake_tries"] else 0.0
-    rows.append(("wake detection", f"{rate:.0%} of {result['wake_tries']}", f">= {WAKE_TARGET:.0%}",
+    rate = figures["woke"] / figures["wake_tries"] if figures["wake_tries"] else 0.0
+    rows.append((f"wake detection{suffix}", f"{rate:.0%} of {figures['wake_tries']}", f">= {WAKE_TARGET:.0%}",
                  rate >= WAKE_TARGET))
-    per_hour = result["false_wakes"] / result["prose_hours"] if result["prose_hours"] else 0.0
-    rows.append(("false wakes", f"{result['false_wakes']} in {result['prose_hours'] * 60:.1f} min "
+    per_hour = figures["false_wakes"] / figures["prose_hours"] if figures["prose_hours"] else 0.0
+    rows.append((f"false wakes{suffix}", f"{figures['false_wakes']} in {figures['prose_hours'] * 60:.1f} min "
                  f"= {per_hour:.1f}/h", f"<= {FALSE_WAKES_TARGET:g}/h", per_hour <= FALSE_WAKES_TARGET))
-    confirmation = result["confirmation"]
-    rows.append(("false confirmations", f"{confirmation['false']} of {confirmation['other_tries']}", "0",
+    confirmation = figures["confirmation"]
+    rows.append((f"false confirmations{suffix}", f"{confirmation['false']} of {confirmation['other_tries']}", "0",
                  confirmation["false"] == 0))
     return rows
 
 
 def format_report(result: dict) -> str:
-    """The table of verdicts, decode times and memory."""
+    """The table of verdicts, decode times and memory, untrained and with trained voices."""
     lines = [f"{result['cases']} sentences from the language tests, voices {', '.join(spoken.VOICES)}, "
              f"speeds {', '.join(map(str, spoken.SPEEDS))} wpm; confidence threshold "
-             f"{result['threshold']:g}; wake phrase {result['phrase']!r}",
-             f"{'condition':<14}{'right':>8}{'wrong':>8}{'refused':>9}{'misheard':>10}"
+             f"{result['threshold']:g}; wake phrase {result['phrase']!r}"]
+    lines += _condition_report("packaged model (no voice training)", result["untrained"])
+    lines.append(f"resident memory of a decoding worker: {result['rss_mb']:.0f} MB (two decoders, grammars, numpy)")
+    if result["trained"] is None:
+        lines.append(f"trained voices: not measured, {', '.join(result['training_missing'])} missing "
+                     "(sudo apt install sphinxtrain sphinxbase-utils pocketsphinx)")
+    else:
+        recordings = sum(count for _, count, _, _ in result["training"])
+        aligned = sum(used for _, _, used, _ in result["training"])
+        slowest = max(seconds for *_, seconds in result["training"])
+        lines.append(f"voice training: each voice read {result['training'][0][1]} of the product's training "
+                     f"sentences (none of them a test sentence; speeds 155/185 wpm, half of them noisy); "
+                     f"{aligned} of {recordings} recordings used; training took at most {slowest:.1f} s a voice")
+        lines += _condition_report("each voice with its trained profile", result["trained"])
+        lines.append(f"resident memory of a decoding worker with a profile: {result['trained_rss_mb']:.0f} MB")
+    lines.append(f"took {result['seconds']:.0f} s")
+    return "\n".join(lines)
+
+
+def _condition_report(title: str, figures: dict) -> list[str]:
+    lines = [f"{title}:", f"{'condition':<14}{'right':>8}{'wrong':>8}{'refused':>9}{'misheard':>10}"
              f"{'mean ms':>9}{'p95 ms':>8}"]
-    for tally in result["tallies"]:
+    for tally in figures["tallies"]:
         mean = statistics.fmean(tally.times_ms) if tally.times_ms else 0.0
         lines.append(f"{tally.name:<14}{tally.right:>8}{tally.wrong:>8}{tally.refused:>9}"
                      f"{tally.misheard:>10}{mean:>9.0f}{tally.p95():>8.0f}")
         lines += [f"  wrong: {example}" for example in tally.wrong_examples]
-    confirmation = result["confirmation"]
+    confirmation = figures["confirmation"]
     lines.append(f"confirmation step: a spoken yes confirmed {confirmation['yes']} of "
                  f"{confirmation['yes_tries']} ({confirmation['yes_at_first']} at the first answer, the "
                  f"rest when asked again); other talk and no confirmed {confirmation['false']} of "
                  f"{confirmation['other_tries']}")
-    lines.append(f"resident memory of a decoding worker: {result['rss_mb']:.0f} MB "
-                 f"(two decoders, grammars, numpy); took {result['seconds']:.0f} s")
-    return "\n".join(lines)
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:

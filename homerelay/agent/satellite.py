@@ -43,6 +43,7 @@ class VoiceSettings:
     device: str = "default"  # ALSA capture device (arecord -D)
     indicator: tuple[str, str] | None = None  # (room, device) of an LED the house file names
     speak: bool = True
+    profile: str | None = None  # a trained voice profile's folder (homerelay voice train)
 
 
 def file_chunks(path: str) -> Iterator[bytes]:
@@ -70,6 +71,7 @@ def microphone_chunks(device: str, stop: threading.Event) -> Iterator[bytes]:
     finally:
         process.terminate()
         process.wait(timeout=5)
+        process.stdout.close()
 
 
 class Voice:
@@ -93,13 +95,16 @@ class Satellite:
     def __init__(self, settings: VoiceSettings, client, house, devices=None, voice: Voice | None = None) -> None:
         from homerelay.voice.decoder import Decoder  # noqa: PLC0415 - only --listen loads PocketSphinx
         from homerelay.voice.listener import UtteranceCutter, WakeSpotter  # noqa: PLC0415
+        from homerelay.voice.training import Profile  # noqa: PLC0415
 
         self.settings = settings
         self.client = client
         self.house = house
         self.devices = devices
         self.voice = voice or Voice(settings.speak)
-        self.decoder = Decoder()
+        self.decoder = Decoder(profile=Profile.load(settings.profile) if settings.profile else None)
+        if settings.profile:
+            logger.info("Hearing with the voice profile %s", settings.profile)
         self.decoder.use_house(house)
         self.spotter = WakeSpotter(self.decoder, house, settings.wake, settings.wake_threshold)
         self.cutter = UtteranceCutter()

@@ -23,6 +23,7 @@ SUBCOMMANDS = {
     "home": "homerelay.cli.home",
     "token": "homerelay.cli.tokens",
     "agent": "homerelay.cli.agent",
+    "voice": "homerelay.cli.voice",
     "house": "homerelay.cli.house",
 }
 # What `homerelay --help` says first: what this is, and the commands people run most.

@@ -35,6 +35,8 @@ def configure(parser):
     voice.add_argument("--indicator", metavar="ROOM:DEVICE",
                        help="a house device (an LED) lit while listening (default: none)")
     voice.add_argument("--quiet", action="store_true", help="do not say results aloud with espeak-ng")
+    voice.add_argument("--voice-profile", metavar="FOLDER",
+                       help="a voice profile from `homerelay voice train` (default: the one it writes, if any)")
     parser.add_argument("--time-scale", type=float, default=1.0, metavar="X",
                         help="simulated room: simulated seconds per real second (default 1)")
 
@@ -80,4 +82,13 @@ def _voice_settings(args):
         # 0 is a threshold too (every stretch that decodes as the phrase wakes it), not "the default".
         wake_threshold=DEFAULT_WAKE_THRESHOLD if args.wake_threshold is None else args.wake_threshold,
         listen_from=args.listen_from, device=args.mic, indicator=indicator, speak=not args.quiet,
+        profile=_profile_folder(args.voice_profile),
     )
+
+
+def _profile_folder(explicit: str | None) -> str | None:
+    """The voice profile's folder to hear with, if any (see voice.training.profile_in_use)."""
+    from homerelay.voice.training import profile_in_use  # noqa: PLC0415
+
+    profile = profile_in_use(explicit)
+    return str(profile.path) if profile else None

@@ -12,12 +12,21 @@ def configure(parser):
     parser.add_argument("--port", type=port_number, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
     add_database_arguments(parser)
     parser.add_argument("--workers", type=int, default=1, help="worker processes (one per CPU core at most)")
+    parser.add_argument("--voice-profile", metavar="FOLDER",
+                        help="hear speech with this voice profile from `homerelay voice train` "
+                             "(default: the one it writes, if any)")
 
 
 def run(args):
     """Serve until stopped."""
+    import os
+
     from homerelay.paths import database_url
     from homerelay.server.serving import serve
+    from homerelay.voice.training import ENV_PROFILE, Profile
 
+    if args.voice_profile:
+        # Checked now, read by the decoding child processes, which inherit the environment.
+        os.environ[ENV_PROFILE] = str(Profile.load(args.voice_profile).path.resolve())
     serve(args.host, args.port, database_url(database_option(args)), args.workers)
     return 0

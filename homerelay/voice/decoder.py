@@ -86,6 +86,11 @@ def _dictionary_path() -> str:
     return os.path.join(_pocketsphinx().get_model_path(), "en-us", "cmudict-en-us.dict")
 
 
+def model_path() -> str:
+    """The folder of the packaged US-English acoustic model."""
+    return os.path.join(_pocketsphinx().get_model_path(), "en-us", "en-us")
+
+
 def pronunciations(words) -> dict[str, tuple[str, ...]]:
     """The packaged CMU dictionary's pronunciations of these words (one pass; nothing else kept),
     and the product's own name, which the dictionary lacks."""
@@ -135,11 +140,14 @@ class Scored:
 
 
 class Decoder:
-    """A PocketSphinx decoder that knows only the words of the grammars it was given; one per thread."""
+    """A PocketSphinx decoder that knows only the words of the grammars it was given; one per thread.
 
-    def __init__(self, settings: dict | None = None) -> None:
+    With a voice profile (`homerelay voice train`), its acoustic model replaces the packaged one."""
+
+    def __init__(self, settings: dict | None = None, profile=None) -> None:
         ps = _pocketsphinx()
-        config = ps.Config(lm=None, dict=None, loglevel="FATAL", **(SEARCH_SETTINGS | (settings or {})))
+        model = {"hmm": str(profile.path)} if profile is not None else {}
+        config = ps.Config(lm=None, dict=None, loglevel="FATAL", **(SEARCH_SETTINGS | model | (settings or {})))
         # The full dictionary costs 27 MB; words are added from it as grammars need them.
         config["dict"] = os.devnull
         self._decoder = ps.Decoder(config)
@@ -147,6 +155,11 @@ class Decoder:
         self._active: str | None = None
         self._searches: OrderedDict[str, None] = OrderedDict()
         self._add_grammar(CONFIRM_SEARCH, *speakable_grammar(confirmation_grammar))
+
+    @property
+    def acoustic_model(self) -> str:
+        """The folder of the acoustic model it hears with: the packaged one, or a voice profile."""
+        return self._decoder.config["hmm"]
 
     def _add_words(self, known: dict[str, tuple[str, ...]]) -> None:
         missing = [(word, variant, phones) for word in sorted(known) if word not in self._words

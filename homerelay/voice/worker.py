@@ -118,11 +118,14 @@ def main() -> int:
     answers = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
     requests = sys.stdin.buffer
+    from homerelay.errors import HomerelayError  # noqa: PLC0415
     from homerelay.voice.decoder import Decoder  # noqa: PLC0415
+    from homerelay.voice.training import profile_in_use  # noqa: PLC0415
 
     try:
-        decoder = Decoder()
-    except VoiceUnavailableError as error:
+        # A trained voice profile (homerelay voice train, or serve --voice-profile) if there is one.
+        decoder = Decoder(profile=profile_in_use())
+    except HomerelayError as error:  # the speech engine missing, or a damaged profile
         decoder, failure = None, str(error)
     while True:
         try:

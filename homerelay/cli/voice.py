@@ -1,0 +1,135 @@
+"""Teach the speech recogniser your voice: `homerelay voice record FOLDER`, then `homerelay voice train FOLDER`."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from homerelay.errors import HomerelayError
+
+def configure(parser):
+    """Add this subcommand's arguments."""
+    from homerelay.voice.training import DEFAULT_COUNT, SENTENCES_FILE, default_profile_path  # noqa: PLC0415
+
+    actions = parser.add_subparsers(dest="voice_action", metavar="ACTION", required=True)
+
+    def house_and_count(sub):
+        sub.add_argument("--house", metavar="FILE", help="house layout (YAML); default: built in")
+        sub.add_argument("--count", type=_count, default=DEFAULT_COUNT, metavar="N",
+                         help=f"how many sentences (default {DEFAULT_COUNT})")
+
+    sentences = actions.add_parser("sentences", help="print the sentences to read, one a line")
+    house_and_count(sentences)
+    record = actions.add_parser("record", help="read each sentence into the microphone; writes FOLDER")
+    record.add_argument("folder", metavar="FOLDER", help=f"where the recordings and {SENTENCES_FILE} go")
+    house_and_count(record)
+    record.add_argument("--mic", default="default", metavar="ALSA_DEVICE",
+                        help="capture device for arecord -D (default: default)")
+    train = actions.add_parser("train", help="train a voice profile on a FOLDER of recordings")
+    train.add_argument("folder", metavar="FOLDER",
+                       help=f"{SENTENCES_FILE} (one sentence a line) and 01.wav, 02.wav, ... reading them")
+    train.add_argument("--out", metavar="PROFILE", help=f"profile folder (default {default_profile_path()})")
+
+
+def _count(value: str) -> int:
+    try:
+        count = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if not 5 <= count <= 200:
+        raise argparse.ArgumentTypeError("choose between 5 and 200 sentences")
+    return count
+
+
+def run(args):
+    """Print the sentences, record them, or train a profile on them."""
+    return {"sentences": _sentences, "record": _record, "train": _train}[args.voice_action](args)
+
+
+def _house(args):
+    from homerelay.house import House  # noqa: PLC0415
+
+    return House.from_file(args.house) if args.house else House.default()
+
+
+def _sentences(args) -> int:
+    from homerelay.voice.training import training_sentences  # noqa: PLC0415
+
+    print("\n".join(training_sentences(_house(args), args.count)))
+    return 0
+
+
+def recording_name(index: int) -> str:
+    """The file of the index-th sentence (from 0): 01.wav, 02.wav, ..."""
+    return f"{index + 1:02d}.wav"
+
+
+def _record(args) -> int:
+    import contextlib  # noqa: PLC0415
+    import threading  # noqa: PLC0415
+
+    from homerelay.agent.satellite import microphone_chunks  # noqa: PLC0415
+    from homerelay.voice.audio import to_wav  # noqa: PLC0415
+    from homerelay.voice.listener import UtteranceCutter  # noqa: PLC0415
+    from homerelay.voice.training import SENTENCES_FILE, training_sentences  # noqa: PLC0415
+
+    sentences = training_sentences(_house(args), args.count)
+    folder = Path(args.folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / SENTENCES_FILE).write_text("\n".join(sentences) + "\n", encoding="utf-8")
+    except OSError as error:
+        raise HomerelayError(f"{folder}: cannot be written ({error.strerror})") from None
+    print(f"Read each sentence aloud when it is shown, as you would say it to the house; "
+          f"a pause ends it. {len(sentences)} sentences.")
+    for index, sentence in enumerate(sentences):
+        print(f"{index + 1:>3}/{len(sentences)}  Say: {sentence}", flush=True)
+        while True:
+            cutter, stop, utterance = UtteranceCutter(), threading.Event(), None
+            try:
+                # Closed at once: arecord is stopped before the next sentence is shown.
+                with contextlib.closing(microphone_chunks(args.mic, stop)) as chunks:
+                    for chunk in chunks:
+                        utterance = cutter.feed(chunk)
+                        if utterance is not None:
+                            break
+            except RuntimeError as error:
+                raise HomerelayError(str(error)) from None
+            if utterance is not None and not utterance.timed_out:
+                break
+            print("         Nothing heard; say it again.", flush=True)
+        (folder / recording_name(index)).write_bytes(to_wav(utterance.audio.pcm))
+    print(f"Recorded {len(sentences)} sentences in {folder}. Now: homerelay voice train {folder}")
+    return 0
+
+
+def _train(args) -> int:
+    from homerelay.errors import AudioFormatError  # noqa: PLC0415
+    from homerelay.voice.audio import read_wav  # noqa: PLC0415
+    from homerelay.voice.training import SENTENCES_FILE, default_profile_path, train  # noqa: PLC0415
+
+    folder = Path(args.folder)
+    try:
+        sentences = [line.strip() for line in (folder / SENTENCES_FILE).read_text(encoding="utf-8").splitlines()
+                     if line.strip()]
+    except (OSError, UnicodeDecodeError) as error:
+        raise HomerelayError(f"{folder / SENTENCES_FILE}: cannot be read ({getattr(error, 'strerror', None) or error}); "
+                             f"make the folder with: homerelay voice record {folder}") from None
+    recordings = []
+    for index, sentence in enumerate(sentences):
+        path = folder / recording_name(index)
+        try:
+            recordings.append((read_wav(path.read_bytes()), sentence))
+        except FileNotFoundError:
+            raise HomerelayError(f"{path} is missing: {SENTENCES_FILE} has {len(sentences)} sentences, "
+                                 f"each needs its recording") from None
+        except AudioFormatError as error:
+            raise HomerelayError(f"{path}: {error}") from None
+    out = Path(args.out) if args.out else default_profile_path()
+    profile = train(recordings, out)
+    print(f"Voice profile written to {profile.path}: {profile.aligned} of {profile.recordings} recordings used.")
+    if not args.out:
+        print("homerelay agent --listen and homerelay serve hear with it from now on.")
+    else:
+        print(f"Use it with: homerelay agent --listen --voice-profile {profile.path}")
+    return 0

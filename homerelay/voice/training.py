@@ -1,0 +1,310 @@
+"""Voice training: the acoustic model adapted to the voices of one home from a few read sentences.
+
+PocketSphinx's packaged model was trained on American speakers; a voice it fits badly (a British
+accent, a child) is misheard far more often. Reading about thirty of the house's own commands
+once is enough to adapt it: CMUSphinx's maximum a posteriori (MAP) adaptation moves the model's
+Gaussians towards the recorded voice, with sphinxtrain's own programs (Debian packages
+`sphinxtrain`, `sphinxbase-utils` and `pocketsphinx`). The result is a profile folder, a whole
+acoustic model, that the decoder loads in place of the packaged one.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import re
+import shutil
+import struct
+import subprocess
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from homerelay import const
+from homerelay.errors import HomerelayError
+from homerelay.house import House, label
+from homerelay.voice.audio import Audio, to_wav
+
+logger = logging.getLogger(__name__)
+
+# The programs, and the Debian package each comes in. sphinxtrain installs its own out of PATH.
+TOOLS = {"sphinx_fe": "sphinxbase-utils", "pocketsphinx_mdef_convert": "pocketsphinx",
+         "bw": "sphinxtrain", "map_adapt": "sphinxtrain"}
+TOOL_DIRS = ("/usr/lib/sphinxtrain", "/usr/local/lib/sphinxtrain")
+INSTALL_HINT = "Voice training needs CMUSphinx's training tools: sudo apt install sphinxtrain sphinxbase-utils pocketsphinx"
+DEFAULT_COUNT = 30
+# Fewer recordings than this that match their sentences adapt too little to be worth a profile.
+MIN_ALIGNED = 8
+# Nor is it one when many did not match: the alignment can force a short sentence ("yes") onto
+# a second of noise, so a folder of wrong recordings still matches a few. Read espeak-ng voices
+# matched 157 of 162; white noise 3 of 8.
+MIN_ALIGNED_SHARE = 0.8
+SENTENCES_FILE = "sentences.txt"
+PROFILE_FILE = "profile.json"
+# Where `homerelay voice train` writes the profile, in the data folder; the agent and the server
+# hear with it from then on. HOMERELAY_VOICE_PROFILE names another.
+PROFILE_NAME = "voice-profile"
+ENV_PROFILE = "HOMERELAY_VOICE_PROFILE"
+# The acoustic model's files that adaptation rewrites, and those it keeps.
+ADAPTED_FILES = ("means", "variances", "mixture_weights", "transition_matrices")
+KEPT_FILES = ("mdef", "feat.params", "noisedict")
+# Verbs a household says, in turn, so that every common one is heard once in its voice.
+VERBS = {const.ACTION_ON: ("turn on", "switch on", "start", "power on"),
+         const.ACTION_OFF: ("turn off", "switch off", "stop", "power off")}
+DOOR_VERBS = {const.ACTION_ON: ("open",), const.ACTION_OFF: ("close", "shut")}
+# Besides commands: the wake phrase and the answers to "Say yes to confirm".
+OTHER_SENTENCES = ("hey home", "yes", "no", "yes please", "what is the temperature", "turn everything off")
+_WORD = re.compile(r"[a-z']+")
+
+
+class VoiceTrainingError(HomerelayError, ValueError):
+    """Voice training cannot be done: tools missing, or recordings that do not fit their sentences."""
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A trained voice profile: its folder and what it was trained on."""
+
+    path: Path
+    recordings: int
+    aligned: int
+    created: str
+
+    @classmethod
+    def load(cls, path: str | Path) -> Profile:
+        """Read a profile folder; VoiceTrainingError when it is not one."""
+        folder = Path(path)
+        try:
+            about = json.loads((folder / PROFILE_FILE).read_text(encoding="utf-8"))
+            missing = [name for name in ADAPTED_FILES + KEPT_FILES if not (folder / name).is_file()]
+        except (OSError, ValueError) as error:
+            raise VoiceTrainingError(f"{folder} is not a voice profile (make one with: homerelay voice train)") from error
+        if missing:
+            raise VoiceTrainingError(f"The voice profile {folder} is incomplete: {', '.join(missing)} missing; train it again")
+        return cls(folder, int(about.get("recordings", 0)), int(about.get("aligned", 0)), str(about.get("created", "")))
+
+
+def default_profile_path() -> Path:
+    """Where a trained profile is written and looked for: `$HOMERELAY_VOICE_PROFILE`, else the data folder's."""
+    from homerelay.paths import data_dir  # noqa: PLC0415
+
+    explicit = os.environ.get(ENV_PROFILE)
+    return Path(explicit) if explicit else data_dir() / PROFILE_NAME
+
+
+def profile_in_use(explicit: str | Path | None = None) -> Profile | None:
+    """The profile to hear with: the one named (it must be one), else the trained one, if any."""
+    if explicit:
+        return Profile.load(explicit)
+    found = default_profile_path()
+    if os.environ.get(ENV_PROFILE) or found.exists():
+        return Profile.load(found)
+    return None
+
+
+def training_sentences(house: House, count: int = DEFAULT_COUNT) -> list[str]:
+    """The sentences to read for voice training: the house's own commands, every device switched
+    both ways with the common verbs in turn, then the wake phrase and the answers."""
+    commands = []
+    devices = list(house.devices)
+    for turn in range(max(1, -(-count // max(1, 2 * len(devices))))):
+        for index, device in enumerate(devices):
+            name = label(device.room, device.name)
+            for action in (const.ACTION_ON, const.ACTION_OFF):
+                verbs = DOOR_VERBS[action] if device.kind == const.KIND_SERVO else VERBS[action]
+                verb = verbs[(index + turn) % len(verbs)]
+                # Every third one with the direction last, as people also say it.
+                if (index + turn) % 3 == 2 and device.kind != const.KIND_SERVO:
+                    commands.append(f"turn the {name} {action}")
+                else:
+                    commands.append(f"{verb} the {name}")
+    others = list(OTHER_SENTENCES)
+    wanted = max(0, count - len(others))
+    return list(dict.fromkeys(commands[:wanted] + others))[:count]
+
+
+def missing_tools() -> list[str]:
+    """The training programs that are not installed."""
+    return [tool for tool in TOOLS if _tool(tool) is None]
+
+
+def _tool(name: str) -> str | None:
+    found = shutil.which(name)
+    if found:
+        return found
+    for folder in TOOL_DIRS:
+        candidate = os.path.join(folder, name)
+        if os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+def words_of(sentence: str) -> list[str]:
+    """A sentence's words as the dictionary spells them: lower case, punctuation gone."""
+    return _WORD.findall(sentence.lower())
+
+
+def train(recordings: Sequence[tuple[Audio, str]], profile: str | Path) -> Profile:
+    """Adapt the acoustic model to these recordings of their sentences; write the profile folder.
+
+    The profile is written beside its place and moved in whole, so a failed training leaves the
+    old profile as it was."""
+    from homerelay.voice.decoder import model_path, pronunciations  # noqa: PLC0415
+
+    missing = missing_tools()
+    if missing:
+        raise VoiceTrainingError(f"{INSTALL_HINT} (missing: {', '.join(missing)})")
+    if not recordings:
+        raise VoiceTrainingError("No recordings to train on")
+    words = {word for _, sentence in recordings for word in words_of(sentence)}
+    unknown = sorted(words - set(pronunciations(words)))
+    if unknown:
+        raise VoiceTrainingError(f"The sentences have words the speech dictionary lacks: {', '.join(unknown)}")
+    target = Path(profile)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="homerelay-voice-") as work_dir:
+        work = Path(work_dir)
+        base = _trainable_model(Path(model_path()), work / "base")
+        ids = _write_recordings(recordings, work / "audio")
+        aligned = _accumulate(base, work / "audio", ids, work / "counts", _dictionary(words, work / "dict"))
+        if aligned < max(min(MIN_ALIGNED, len(recordings)), math.ceil(MIN_ALIGNED_SHARE * len(recordings))):
+            raise VoiceTrainingError(
+                f"Only {aligned} of {len(recordings)} recordings matched their sentences: record them again, "
+                "each sentence as written, in a quiet room")
+        fresh = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+        try:
+            _adapt(base, work / "counts", fresh)
+            for name in KEPT_FILES:
+                shutil.copyfile(base / name, fresh / name)
+            created = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+            (fresh / PROFILE_FILE).write_text(json.dumps(
+                {"recordings": len(recordings), "aligned": aligned, "created": created,
+                 "sentences": [sentence for _, sentence in recordings]}, indent=1), encoding="utf-8")
+            old = target.with_name(f".{target.name}.old")
+            shutil.rmtree(old, ignore_errors=True)
+            if target.exists():
+                target.rename(old)
+            fresh.rename(target)
+            shutil.rmtree(old, ignore_errors=True)
+        except BaseException:
+            shutil.rmtree(fresh, ignore_errors=True)
+            raise
+    logger.info("Voice profile %s: %d of %d recordings used", target, aligned, len(recordings))
+    return Profile(target, len(recordings), aligned, created)
+
+
+def _run(*command: str) -> subprocess.CompletedProcess:
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        last = [line for line in done.stderr.splitlines() if "ERROR" in line or "FATAL" in line][-1:]
+        raise VoiceTrainingError(f"{os.path.basename(command[0])} failed: {(last or ['exit %d' % done.returncode])[0]}")
+    return done
+
+
+def _trainable_model(packaged: Path, folder: Path) -> Path:
+    """A copy of the packaged model in the form sphinxtrain reads: the model definition as text and
+    the mixture weights unpacked (the package ships them only compressed, as "sendump")."""
+    folder.mkdir(parents=True)
+    for name in ("means", "variances", "transition_matrices") + KEPT_FILES:
+        shutil.copyfile(packaged / name, folder / name)
+    _run(_tool("pocketsphinx_mdef_convert"), "-text", str(packaged / "mdef"), str(folder / "mdef.txt"))
+    write_mixture_weights(read_sendump(packaged / "sendump"), folder / "mixture_weights")
+    return folder
+
+
+def read_sendump(path: Path):
+    """The mixture weights of a PocketSphinx "sendump" file, as an array (senone, stream, density)
+    of probabilities: each weight is stored as one byte of a negated log (base 1.0001) shifted down."""
+    import numpy as np  # noqa: PLC0415
+
+    data = path.read_bytes()
+    offset, header = 0, {}
+    while True:
+        (size,) = struct.unpack_from("<I", data, offset)
+        offset += 4
+        if size == 0:
+            break
+        words = data[offset:offset + size - 1].decode("ascii", "replace").split()
+        offset += size
+        if len(words) == 2 and words[1].isdigit():
+            header[words[0]] = int(words[1])
+    if header.get("cluster_count", 0) != 0:
+        raise VoiceTrainingError(f"{path}: clustered mixture weights are not supported")
+    densities, senones = struct.unpack_from("<II", data, offset)
+    offset += 8
+    streams = header["feature_count"]
+    shift = header.get("mixw_shift", 10)
+    quantised = np.frombuffer(data, dtype=np.uint8, count=streams * densities * senones, offset=offset)
+    logs = quantised.reshape(streams, densities, senones).transpose(2, 0, 1).astype(np.float64)
+    weights = np.power(1.0001, -(logs * (1 << shift)))
+    return weights / weights.sum(axis=2, keepdims=True)
+
+
+def write_mixture_weights(weights, path: Path) -> None:
+    """Write mixture weights (senone, stream, density) as a Sphinx-III binary parameter file."""
+    import numpy as np  # noqa: PLC0415
+
+    head = b"s3\nversion 1.0\n"
+    # The numbers start on a four-byte boundary, after "endhdr" and the byte-order mark.
+    pad = (-(len(head) + len(b"endhdr\n"))) % 4
+    senones, streams, densities = weights.shape
+    with open(path, "wb") as out:
+        out.write(head + b" " * pad + b"endhdr\n" + struct.pack("<i", 0x11223344))
+        out.write(struct.pack("<IIII", senones, streams, densities, weights.size))
+        out.write(np.ascontiguousarray(weights, dtype="<f4").tobytes())
+
+
+def _write_recordings(recordings: Sequence[tuple[Audio, str]], folder: Path) -> list[str]:
+    """Each recording as a WAV file, with the control and transcription files sphinxtrain reads."""
+    folder.mkdir(parents=True)
+    ids = [f"r{index:03d}" for index in range(len(recordings))]
+    with open(folder / "transcription", "w", encoding="utf-8") as lines:
+        for fid, (audio, sentence) in zip(ids, recordings):
+            (folder / f"{fid}.wav").write_bytes(to_wav(audio.pcm))
+            lines.write(f"<s> {' '.join(words_of(sentence))} </s> ({fid})\n")
+    (folder / "ids").write_text("\n".join(ids) + "\n", encoding="utf-8")
+    return ids
+
+
+def _dictionary(words, path: Path) -> Path:
+    from homerelay.voice.decoder import pronunciations  # noqa: PLC0415
+
+    with open(path, "w", encoding="utf-8") as lines:
+        for word, variants in sorted(pronunciations(words).items()):
+            for number, phones in enumerate(variants, start=1):
+                lines.write(f"{word if number == 1 else f'{word}({number})'} {phones}\n")
+    return path
+
+
+def _accumulate(base: Path, audio: Path, ids: list[str], counts: Path, dictionary: Path) -> int:
+    """Features of every recording, then the model's statistics over them (sphinxtrain's `bw`);
+    returns how many recordings could be aligned with their sentences."""
+    counts.mkdir()
+    params = _feature_params(base / "feat.params")
+    _run(_tool("sphinx_fe"), "-argfile", str(base / "feat.params"), "-samprate", "16000",
+         "-c", str(audio / "ids"), "-di", str(audio), "-do", str(audio), "-ei", "wav", "-eo", "mfc", "-mswav", "yes")
+    done = _run(_tool("bw"), "-hmmdir", str(base), "-moddeffn", str(base / "mdef.txt"), "-ts2cbfn", ".ptm.",
+                "-feat", params["-feat"], "-svspec", params["-svspec"], "-cmn", params.get("-cmn", "batch"),
+                "-agc", params.get("-agc", "none"), "-dictfn", str(dictionary), "-fdictfn", str(base / "noisedict"),
+                "-ctlfn", str(audio / "ids"), "-lsnfn", str(audio / "transcription"),
+                "-accumdir", str(counts), "-cepdir", str(audio))
+    # bw skips a recording it cannot align with its sentence ("r007 ignored") and goes on.
+    ignored = len(re.findall(r"\br\d{3} ignored", done.stderr))
+    return len(ids) - ignored
+
+
+def _adapt(base: Path, counts: Path, out: Path) -> None:
+    args = []
+    for name, flag in (("means", "mean"), ("variances", "var"), ("mixture_weights", "mixw"),
+                       ("transition_matrices", "tmat")):
+        args += [f"-{flag}fn", str(base / name), f"-map{flag}fn", str(out / name)]
+    _run(_tool("map_adapt"), "-moddeffn", str(base / "mdef.txt"), "-ts2cbfn", ".ptm.", "-accumdir", str(counts), *args)
+
+
+def _feature_params(path: Path) -> dict[str, str]:
+    words = path.read_text(encoding="utf-8").split()
+    return dict(zip(words[::2], words[1::2]))

@@ -1,0 +1,229 @@
+"""Voice training: a profile adapted to a voice from the house's sentences, and every way it can fail."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+
+import pytest
+
+from homerelay.cli import main
+from homerelay.house import House
+from homerelay.language import parse
+from homerelay.voice import training
+from homerelay.voice.audio import Audio, to_wav
+from homerelay.voice.decoder import Decoder, model_path, pronunciations
+from homerelay.voice.training import Profile, VoiceTrainingError, train, training_sentences
+from tests.language.conftest import CUSTOM_HOUSE_YAML
+from tests.support.availability import missing
+
+CUSTOM = House.from_yaml(CUSTOM_HOUSE_YAML)
+# A British voice: the packaged model is American, so this is the voice training is for.
+VOICE = "en-gb"
+
+
+@pytest.fixture
+def tools():
+    """Skip (fail on CI) without sphinxtrain's programs."""
+    absent = training.missing_tools()
+    if absent:
+        missing(", ".join(absent), training.INSTALL_HINT)
+
+
+def recordings(speak, sentences, voice=VOICE):
+    """The sentences read by one voice, at two speeds in turn, as a person reads them once each."""
+    return [(Audio(speak(text, voice, (155, 185)[index % 2])), text) for index, text in enumerate(sentences)]
+
+
+def test_the_sentences_are_the_house_s_own_commands_both_ways_and_the_answers():
+    sentences = training_sentences(CUSTOM, 20)
+    assert len(sentences) == len(set(sentences)) == 20
+    for name in ("porch heater", "kitchen kettle", "study desk lamp", "porch gate"):
+        assert any(name in text and ("on" in text.split() or "open" in text.split()) for text in sentences), name
+        assert any(name in text and set(text.split()) & {"off", "stop", "shut", "close"} for text in sentences), name
+    assert {"hey home", "yes", "no"} <= set(sentences)
+    # Every word can be trained on: the dictionary knows it.
+    words = {word for text in sentences for word in text.split()}
+    assert words <= set(pronunciations(words))
+
+
+def test_the_packed_mixture_weights_are_read_as_the_model_uses_them(tmp_path, speak):
+    # The trainer reads the weights unpacked: a model given them in place of its packed file hears
+    # as the packaged one does (a wrong order of senones or densities would hear nothing).
+    model = tmp_path / "model"
+    shutil.copytree(model_path(), model)
+    weights = training.read_sendump(model / "sendump")
+    assert weights.shape == (5126, 3, 128)
+    assert abs(weights.sum(axis=2) - 1).max() < 1e-6
+    training.write_mixture_weights(weights, model / "mixture_weights")
+    (model / "sendump").unlink()
+    audio = Audio(speak("switch off the bedroom fan", "en-us"))
+    packaged = Decoder().hear_command(audio, House.default(), 0.0)
+    unpacked = Decoder({"hmm": str(model)}).hear_command(audio, House.default(), 0.0)
+    assert unpacked.heard == packaged.heard == "switch off the bedroom fan"
+
+
+def test_a_trained_profile_fits_its_voice_better_and_hears_with_it(tools, tmp_path, speak):
+    house = House.default()
+    profile = train(recordings(speak, training_sentences(house, 16)), tmp_path / "profile")
+    assert (profile.recordings, profile.aligned) == (16, 16)
+    assert Profile.load(tmp_path / "profile") == profile
+    # A sentence it was not trained on, by the same voice: the adapted model fits its sound
+    # better, and the command is heard.
+    audio = Audio(speak("turn off the bathroom light and the kitchen light", VOICE, 170))
+    packaged, adapted = Decoder(), Decoder(profile=profile)
+    before = packaged.score(audio, packaged.use_house(house))
+    after = adapted.score(audio, adapted.use_house(house))
+    assert after.fit() > before.fit()
+    heard = parse(adapted.hear_command(audio, house, 0.0).heard, house)
+    assert {(a.room, a.device, a.action) for a in heard.actions} == {
+        ("bathroom", "light", "off"), ("kitchen", "light", "off")}
+
+
+def test_recordings_of_something_else_are_refused_and_the_old_profile_kept(tools, tmp_path, speak):
+    target = tmp_path / "profile"
+    good = train(recordings(speak, training_sentences(House.default(), 8)), target)
+    # Noise where the sentences should be: a short sentence ("yes") may be forced onto it, most not.
+    import random
+
+    noise = random.Random(7)
+    hiss = [(Audio(bytes(noise.getrandbits(8) for _ in range(32000))), text)
+            for text in training_sentences(House.default(), 8)]
+    with pytest.raises(VoiceTrainingError, match=r"^Only [0-6] of 8 recordings matched their sentences: record them again"):
+        train(hiss, target)
+    assert Profile.load(target) == good
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["profile"]  # nothing half-written left
+
+
+def test_words_the_dictionary_lacks_are_named(tools, tmp_path, speak):
+    with pytest.raises(VoiceTrainingError, match="lacks: zyxxq"):
+        train([(Audio(speak("turn on the zyxxq")), "turn on the zyxxq")], tmp_path / "profile")
+
+
+def test_missing_tools_are_named_with_the_packages_to_install(monkeypatch, tmp_path):
+    monkeypatch.setattr(training, "_tool", lambda name: None if name == "bw" else "/bin/true")
+    with pytest.raises(VoiceTrainingError) as error:
+        train([(Audio(b"\0\0" * 1600), "yes")], tmp_path / "profile")
+    assert str(error.value) == f"{training.INSTALL_HINT} (missing: bw)"
+
+
+@pytest.mark.parametrize("damage", ["absent", "not_a_profile", "incomplete"])
+def test_a_folder_that_is_no_profile_is_one_clear_error(tmp_path, damage):
+    folder = tmp_path / "profile"
+    if damage != "absent":
+        folder.mkdir()
+    if damage == "incomplete":
+        (folder / training.PROFILE_FILE).write_text('{"recordings": 3}')
+    expected = {"absent": "is not a voice profile", "not_a_profile": "is not a voice profile",
+                "incomplete": "is incomplete: means, variances"}[damage]
+    with pytest.raises(VoiceTrainingError, match=expected):
+        Profile.load(folder)
+
+
+def test_the_command_line_prints_the_sentences(capsys):
+    assert main(["voice", "sentences", "--count", "10"]) == 0
+    assert capsys.readouterr().out.splitlines() == training_sentences(House.default(), 10)
+
+
+def fake_microphone(tmp_path, monkeypatch, takes: list[bytes]) -> None:
+    """An `arecord` on PATH that gives, at each start, the next take and then quiet."""
+    folder = tmp_path / "mic"
+    folder.mkdir()
+    for number, pcm in enumerate(takes):
+        (folder / f"{number}.raw").write_bytes(pcm + b"\0\0" * 16000 * 3)
+    script = folder / "arecord"
+    script.write_text(f"""#!/bin/sh
+n=$(cat {folder}/count 2>/dev/null || echo 0)
+echo $((n + 1)) > {folder}/count
+exec cat {folder}/$n.raw /dev/zero
+""")
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ['PATH']}")
+
+
+def test_record_then_train_then_the_agent_hears_with_the_profile(tools, tmp_path, monkeypatch, speak, capsys):
+    from homerelay.cli import build_parser
+    from homerelay.cli.agent import _voice_settings
+
+    monkeypatch.setenv("HOMERELAY_DATA", str(tmp_path / "data"))
+    sentences = training_sentences(House.default(), 8)
+    # The first take is silence ("Nothing heard; say it again."), then each sentence in turn.
+    fake_microphone(tmp_path, monkeypatch, [b""] + [pcm for pcm, _ in
+                                                     ((a.pcm, t) for a, t in recordings(speak, sentences))])
+    assert main(["voice", "record", str(tmp_path / "takes"), "--count", "8"]) == 0
+    out = capsys.readouterr().out
+    assert "  1/8  Say: " + sentences[0] in out and out.count("Nothing heard; say it again.") == 1
+    assert (tmp_path / "takes" / "sentences.txt").read_text().splitlines() == sentences
+    assert sorted(p.name for p in (tmp_path / "takes").glob("*.wav")) == [f"{n:02d}.wav" for n in range(1, 9)]
+
+    assert main(["voice", "train", str(tmp_path / "takes")]) == 0
+    profile = tmp_path / "data" / "voice-profile"
+    assert capsys.readouterr().out.splitlines() == [
+        f"Voice profile written to {profile}: 8 of 8 recordings used.",
+        "homerelay agent --listen and homerelay serve hear with it from now on."]
+    args = build_parser().parse_args(["agent", "--server", "http://127.0.0.1:1", "--token", "t", "--listen"])
+    assert _voice_settings(args).profile == str(profile)
+
+
+@pytest.mark.parametrize("problem, line", [
+    ("no_sentences", "sentences.txt: cannot be read (No such file or directory); make the folder with: "
+                     "homerelay voice record {folder}"),
+    ("missing_take", "{folder}/02.wav is missing: sentences.txt has 2 sentences, each needs its recording"),
+    ("not_wav", "{folder}/01.wav: ")])
+def test_a_bad_recordings_folder_is_one_line_and_exit_2(tmp_path, capsys, problem, line):
+    folder = tmp_path / "takes"
+    folder.mkdir()
+    if problem != "no_sentences":
+        (folder / "sentences.txt").write_text("yes\nno\n")
+        (folder / "01.wav").write_bytes(b"not a wav" if problem == "not_wav" else to_wav(b"\0\0" * 8000))
+    assert main(["voice", "train", str(folder)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and line.format(folder=folder) in err
+
+
+def test_an_agent_given_no_profile_folder_says_so_in_one_line(tmp_path, capsys):
+    argv = ["agent", "--server", "http://127.0.0.1:1", "--token", "t", "--listen",
+            "--voice-profile", str(tmp_path / "nowhere")]
+    assert main(argv) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"homerelay agent: {tmp_path / 'nowhere'} is not a voice profile (make one with: homerelay voice train)")
+
+
+def test_the_satellite_hears_with_the_profile_it_is_given(tools, tmp_path, speak):
+    from homerelay.agent.satellite import Satellite, Voice, VoiceSettings
+    from homerelay.voice.listener import DEFAULT_WAKE, DEFAULT_WAKE_THRESHOLD
+
+    profile = train(recordings(speak, training_sentences(House.default(), 8)), tmp_path / "profile")
+    satellite = Satellite(VoiceSettings(DEFAULT_WAKE, DEFAULT_WAKE_THRESHOLD, profile=str(profile.path), speak=False),
+                          None, House.default(), voice=Voice(enabled=False))
+    assert satellite.decoder.acoustic_model == str(profile.path)
+    assert Satellite(VoiceSettings(DEFAULT_WAKE, DEFAULT_WAKE_THRESHOLD, speak=False), None, House.default(),
+                     voice=Voice(enabled=False)).decoder.acoustic_model == model_path()
+
+
+def test_the_server_s_decoders_hear_with_the_profile_and_name_a_damaged_one(tools, tmp_path, monkeypatch, speak):
+    from homerelay.errors import VoiceUnavailableError
+    from homerelay.voice.worker import DecoderProcess
+
+    profile = train(recordings(speak, training_sentences(House.default(), 8)), tmp_path / "profile")
+    audio, house = Audio(speak("turn on the kitchen light", VOICE)), House.default()
+    monkeypatch.setenv(training.ENV_PROFILE, str(profile.path))
+    process = DecoderProcess()
+    try:
+        assert process.hear(audio, house).heard == "turn on the kitchen light"
+    finally:
+        process.close()
+    (profile.path / "means").unlink()
+    process = DecoderProcess()
+    try:
+        with pytest.raises(VoiceUnavailableError, match=r"is incomplete: means missing; train it again"):
+            process.hear(audio, house)
+    finally:
+        process.close()
+
+
+def test_serve_given_no_profile_folder_says_so_in_one_line(tmp_path, capsys):
+    assert main(["serve", "--voice-profile", str(tmp_path / "nowhere")]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"homerelay serve: {tmp_path / 'nowhere'} is not a voice profile (make one with: homerelay voice train)")
