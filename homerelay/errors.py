@@ -41,3 +41,8 @@ class AudioFormatError(HomerelayError, ValueError):
 
 class VoiceUnavailableError(HomerelayError, ImportError):
     """The speech engine (the `voice` extra) is not installed."""
+
+
+class VoiceProfileError(HomerelayError, ValueError):
+    """Voice training cannot be done, or a voice profile cannot be used: tools missing, recordings
+    that do not fit their sentences, a folder that is no profile or a damaged one."""

@@ -7,6 +7,9 @@ from pathlib import Path
 
 from homerelay.errors import HomerelayError
 
+# 10 s of 48 kHz 16-bit stereo, with room for a header: the largest take read_wav may accept.
+MAX_TAKE_BYTES = 2_000_000
+
 def configure(parser):
     """Add this subcommand's arguments."""
     from homerelay.voice.training import DEFAULT_COUNT, SENTENCES_FILE, default_profile_path  # noqa: PLC0415
@@ -36,8 +39,10 @@ def _count(value: str) -> int:
         count = int(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
-    if not 5 <= count <= 200:
-        raise argparse.ArgumentTypeError("choose between 5 and 200 sentences")
+    from homerelay.voice.training import MAX_COUNT, MIN_RECORDINGS  # noqa: PLC0415
+
+    if not MIN_RECORDINGS <= count <= MAX_COUNT:
+        raise argparse.ArgumentTypeError(f"choose between {MIN_RECORDINGS} and {MAX_COUNT} sentences")
     return count
 
 
@@ -73,8 +78,14 @@ def _record(args) -> int:
     from homerelay.voice.listener import UtteranceCutter  # noqa: PLC0415
     from homerelay.voice.training import SENTENCES_FILE, training_sentences  # noqa: PLC0415
 
+    import shutil  # noqa: PLC0415
+
     sentences = training_sentences(_house(args), args.count)
     folder = Path(args.folder)
+    if shutil.which("arecord") is None:
+        raise HomerelayError("Recording needs arecord (sudo apt install alsa-utils) and a microphone")
+    if folder.is_dir() and any(folder.iterdir()):
+        raise HomerelayError(f"{folder} is not empty: record into a new folder (the takes in it are kept)")
     try:
         folder.mkdir(parents=True, exist_ok=True)
         (folder / SENTENCES_FILE).write_text("\n".join(sentences) + "\n", encoding="utf-8")
@@ -119,17 +130,23 @@ def _train(args) -> int:
     for index, sentence in enumerate(sentences):
         path = folder / recording_name(index)
         try:
+            # A take is a sentence, at most 10 s: a file far larger is refused before it is read.
+            if path.stat().st_size > MAX_TAKE_BYTES:
+                raise HomerelayError(f"{path}: {path.stat().st_size // 1_000_000} MB is no recording of one "
+                                     "sentence (at most 10 s)")
             recordings.append((read_wav(path.read_bytes()), sentence))
         except FileNotFoundError:
             raise HomerelayError(f"{path} is missing: {SENTENCES_FILE} has {len(sentences)} sentences, "
                                  f"each needs its recording") from None
         except AudioFormatError as error:
             raise HomerelayError(f"{path}: {error}") from None
+        except OSError as error:
+            raise HomerelayError(f"{path}: cannot be read ({error.strerror})") from None
     out = Path(args.out) if args.out else default_profile_path()
     profile = train(recordings, out)
     print(f"Voice profile written to {profile.path}: {profile.aligned} of {profile.recordings} recordings used.")
     if not args.out:
-        print("homerelay agent --listen and homerelay serve hear with it from now on.")
+        print("homerelay agent --listen and homerelay serve hear with it once they are started again.")
     else:
         print(f"Use it with: homerelay agent --listen --voice-profile {profile.path}")
     return 0

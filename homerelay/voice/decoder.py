@@ -13,7 +13,7 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from homerelay.errors import VoiceUnavailableError
+from homerelay.errors import VoiceProfileError, VoiceUnavailableError
 from homerelay.house import House
 from homerelay.voice.audio import SAMPLE_RATE, Audio, change_tempo, for_decoding
 from homerelay.voice.grammar import Grammar, build_grammar, confirmation_grammar, is_yes, wake_grammar
@@ -150,7 +150,12 @@ class Decoder:
         config = ps.Config(lm=None, dict=None, loglevel="FATAL", **(SEARCH_SETTINGS | model | (settings or {})))
         # The full dictionary costs 27 MB; words are added from it as grammars need them.
         config["dict"] = os.devnull
-        self._decoder = ps.Decoder(config)
+        try:
+            self._decoder = ps.Decoder(config)
+        except RuntimeError as error:
+            if profile is None:
+                raise
+            raise VoiceProfileError(f"The voice profile {profile.path} cannot be loaded ({error}); train it again") from error
         self._words: set[str] = set()
         self._active: str | None = None
         self._searches: OrderedDict[str, None] = OrderedDict()

@@ -10,6 +10,8 @@ acoustic model, that the decoder loads in place of the packaged one.
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import json
 import logging
 import math
@@ -25,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from homerelay import const
-from homerelay.errors import HomerelayError
+from homerelay.errors import VoiceProfileError
 from homerelay.house import House, label
 from homerelay.voice.audio import Audio, to_wav
 
@@ -37,11 +39,13 @@ TOOLS = {"sphinx_fe": "sphinxbase-utils", "pocketsphinx_mdef_convert": "pocketsp
 TOOL_DIRS = ("/usr/lib/sphinxtrain", "/usr/local/lib/sphinxtrain")
 INSTALL_HINT = "Voice training needs CMUSphinx's training tools: sudo apt install sphinxtrain sphinxbase-utils pocketsphinx"
 DEFAULT_COUNT = 30
-# Fewer recordings than this that match their sentences adapt too little to be worth a profile.
-MIN_ALIGNED = 8
+MAX_COUNT = 200
+# Fewer recordings than this adapt too little, and too unevenly, to be worth a profile: one
+# recording of "turn on the living room light" made "turn off the kitchen oven" heard as "on".
+MIN_RECORDINGS = 20
 # Nor is it one when many did not match: the alignment can force a short sentence ("yes") onto
 # a second of noise, so a folder of wrong recordings still matches a few. Read espeak-ng voices
-# matched 157 of 162; white noise 3 of 8.
+# matched 162 of 162; white noise 3 of 8.
 MIN_ALIGNED_SHARE = 0.8
 SENTENCES_FILE = "sentences.txt"
 PROFILE_FILE = "profile.json"
@@ -61,10 +65,6 @@ OTHER_SENTENCES = ("hey home", "yes", "no", "yes please", "what is the temperatu
 _WORD = re.compile(r"[a-z']+")
 
 
-class VoiceTrainingError(HomerelayError, ValueError):
-    """Voice training cannot be done: tools missing, or recordings that do not fit their sentences."""
-
-
 @dataclass(frozen=True)
 class Profile:
     """A trained voice profile: its folder and what it was trained on."""
@@ -76,16 +76,26 @@ class Profile:
 
     @classmethod
     def load(cls, path: str | Path) -> Profile:
-        """Read a profile folder; VoiceTrainingError when it is not one."""
+        """Read a profile folder and check every file against the digest written with it;
+        VoiceProfileError when it is not one or has been damaged (the speech engine would abort)."""
         folder = Path(path)
         try:
             about = json.loads((folder / PROFILE_FILE).read_text(encoding="utf-8"))
-            missing = [name for name in ADAPTED_FILES + KEPT_FILES if not (folder / name).is_file()]
-        except (OSError, ValueError) as error:
-            raise VoiceTrainingError(f"{folder} is not a voice profile (make one with: homerelay voice train)") from error
+            digests = about["files"]
+            profile = cls(folder, int(about["recordings"]), int(about["aligned"]), str(about["created"]))
+        except PermissionError as error:
+            raise VoiceProfileError(f"The voice profile {folder} cannot be read by this user ({error.strerror})") from error
+        except (OSError, ValueError, TypeError, KeyError, OverflowError) as error:
+            raise VoiceProfileError(f"{folder} is not a voice profile (make one with: homerelay voice train)") from error
+        missing = [name for name in ADAPTED_FILES + KEPT_FILES if not (folder / name).is_file()]
         if missing:
-            raise VoiceTrainingError(f"The voice profile {folder} is incomplete: {', '.join(missing)} missing; train it again")
-        return cls(folder, int(about.get("recordings", 0)), int(about.get("aligned", 0)), str(about.get("created", "")))
+            raise VoiceProfileError(f"The voice profile {folder} is incomplete: {', '.join(missing)} missing; train it again")
+        changed = [name for name in ADAPTED_FILES + KEPT_FILES
+                   if not isinstance(digests, dict) or digests.get(name) != _digest(folder / name)]
+        if changed:
+            raise VoiceProfileError(f"The voice profile {folder} is damaged ({', '.join(changed)} changed since it "
+                                     "was trained); train it again")
+        return profile
 
 
 def default_profile_path() -> Path:
@@ -109,9 +119,13 @@ def profile_in_use(explicit: str | Path | None = None) -> Profile | None:
 def training_sentences(house: House, count: int = DEFAULT_COUNT) -> list[str]:
     """The sentences to read for voice training: the house's own commands, every device switched
     both ways with the common verbs in turn, then the wake phrase and the answers."""
-    commands = []
+    commands: list[str] = []
     devices = list(house.devices)
-    for turn in range(max(1, -(-count // max(1, 2 * len(devices))))):
+    wanted = max(0, count - len(OTHER_SENTENCES))
+    # Turn after turn, each with other verbs, until there are enough different sentences.
+    for turn in range(MAX_COUNT):
+        if len(dict.fromkeys(commands)) >= wanted:
+            break
         for index, device in enumerate(devices):
             name = label(device.room, device.name)
             for action in (const.ACTION_ON, const.ACTION_OFF):
@@ -122,9 +136,8 @@ def training_sentences(house: House, count: int = DEFAULT_COUNT) -> list[str]:
                     commands.append(f"turn the {name} {action}")
                 else:
                     commands.append(f"{verb} the {name}")
-    others = list(OTHER_SENTENCES)
-    wanted = max(0, count - len(others))
-    return list(dict.fromkeys(commands[:wanted] + others))[:count]
+    # (Fewer when the house has too few devices to say that many ways.)
+    return list(dict.fromkeys(list(dict.fromkeys(commands))[:wanted] + list(OTHER_SENTENCES)))[:count]
 
 
 def missing_tools() -> list[str]:
@@ -157,25 +170,29 @@ def train(recordings: Sequence[tuple[Audio, str]], profile: str | Path) -> Profi
 
     missing = missing_tools()
     if missing:
-        raise VoiceTrainingError(f"{INSTALL_HINT} (missing: {', '.join(missing)})")
-    if not recordings:
-        raise VoiceTrainingError("No recordings to train on")
+        raise VoiceProfileError(f"{INSTALL_HINT} (missing: {', '.join(missing)})")
+    if len(recordings) < MIN_RECORDINGS:
+        raise VoiceProfileError(f"{len(recordings)} recordings are too few to train on: read at least "
+                                 f"{MIN_RECORDINGS} sentences (homerelay voice record makes {DEFAULT_COUNT})")
     words = {word for _, sentence in recordings for word in words_of(sentence)}
     unknown = sorted(words - set(pronunciations(words)))
     if unknown:
-        raise VoiceTrainingError(f"The sentences have words the speech dictionary lacks: {', '.join(unknown)}")
-    target = Path(profile)
-    target.parent.mkdir(parents=True, exist_ok=True)
+        raise VoiceProfileError(f"The sentences have words the speech dictionary lacks: {', '.join(unknown)}")
+    target = _writable_target(Path(profile))
     with tempfile.TemporaryDirectory(prefix="homerelay-voice-") as work_dir:
         work = Path(work_dir)
         base = _trainable_model(Path(model_path()), work / "base")
         ids = _write_recordings(recordings, work / "audio")
         aligned = _accumulate(base, work / "audio", ids, work / "counts", _dictionary(words, work / "dict"))
-        if aligned < max(min(MIN_ALIGNED, len(recordings)), math.ceil(MIN_ALIGNED_SHARE * len(recordings))):
-            raise VoiceTrainingError(
+        if aligned < max(MIN_RECORDINGS, math.ceil(MIN_ALIGNED_SHARE * len(recordings))):
+            raise VoiceProfileError(
                 f"Only {aligned} of {len(recordings)} recordings matched their sentences: record them again, "
                 "each sentence as written, in a quiet room")
         fresh = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+        # mkdtemp makes it private; a profile is read by the agent's and the server's own users.
+        umask = os.umask(0)
+        os.umask(umask)
+        fresh.chmod(0o777 & ~umask)
         try:
             _adapt(base, work / "counts", fresh)
             for name in KEPT_FILES:
@@ -183,13 +200,9 @@ def train(recordings: Sequence[tuple[Audio, str]], profile: str | Path) -> Profi
             created = time.strftime("%Y-%m-%dT%H:%M:%S%z")
             (fresh / PROFILE_FILE).write_text(json.dumps(
                 {"recordings": len(recordings), "aligned": aligned, "created": created,
+                 "files": {name: _digest(fresh / name) for name in ADAPTED_FILES + KEPT_FILES},
                  "sentences": [sentence for _, sentence in recordings]}, indent=1), encoding="utf-8")
-            old = target.with_name(f".{target.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            if target.exists():
-                target.rename(old)
-            fresh.rename(target)
-            shutil.rmtree(old, ignore_errors=True)
+            _swap_in(fresh, target)
         except BaseException:
             shutil.rmtree(fresh, ignore_errors=True)
             raise
@@ -197,11 +210,52 @@ def train(recordings: Sequence[tuple[Audio, str]], profile: str | Path) -> Profi
     return Profile(target, len(recordings), aligned, created)
 
 
+def _writable_target(target: Path) -> Path:
+    """The profile folder to write: refused when it is something else (a file, a folder of other
+    things, the recordings), since writing the profile replaces it whole."""
+    target = target.absolute()
+    if not target.name or target.name in (".", ".."):
+        raise VoiceProfileError(f"{target}: name a folder for the profile, such as {target / PROFILE_NAME}")
+    if target.exists() and not (target / PROFILE_FILE).is_file():
+        raise VoiceProfileError(f"{target} exists and is not a voice profile: choose another folder "
+                                 "(a profile is written in a folder of its own)")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise VoiceProfileError(f"{target.parent}: cannot be written ({error.strerror})") from None
+    if not os.access(target.parent, os.W_OK):
+        raise VoiceProfileError(f"{target.parent}: cannot be written (permission denied or read-only)")
+    return target
+
+
+def _swap_in(fresh: Path, target: Path) -> None:
+    """Put the new profile in the old one's place: one training at a time (a lock on the folder
+    that holds it), the old moved aside only for the moment of the swap."""
+    folder = os.open(target.parent, os.O_RDONLY)
+    try:
+        fcntl.flock(folder, fcntl.LOCK_EX)
+        old = target.with_name(f".{target.name}.old")
+        shutil.rmtree(old, ignore_errors=True)
+        if target.exists():
+            target.rename(old)
+        fresh.rename(target)
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        os.close(folder)
+
+
+def _digest(path: Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return ""
+
+
 def _run(*command: str) -> subprocess.CompletedProcess:
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         last = [line for line in done.stderr.splitlines() if "ERROR" in line or "FATAL" in line][-1:]
-        raise VoiceTrainingError(f"{os.path.basename(command[0])} failed: {(last or ['exit %d' % done.returncode])[0]}")
+        raise VoiceProfileError(f"{os.path.basename(command[0])} failed: {(last or ['exit %d' % done.returncode])[0]}")
     return done
 
 
@@ -233,7 +287,7 @@ def read_sendump(path: Path):
         if len(words) == 2 and words[1].isdigit():
             header[words[0]] = int(words[1])
     if header.get("cluster_count", 0) != 0:
-        raise VoiceTrainingError(f"{path}: clustered mixture weights are not supported")
+        raise VoiceProfileError(f"{path}: clustered mixture weights are not supported")
     densities, senones = struct.unpack_from("<II", data, offset)
     offset += 8
     streams = header["feature_count"]
@@ -292,9 +346,10 @@ def _accumulate(base: Path, audio: Path, ids: list[str], counts: Path, dictionar
                 "-agc", params.get("-agc", "none"), "-dictfn", str(dictionary), "-fdictfn", str(base / "noisedict"),
                 "-ctlfn", str(audio / "ids"), "-lsnfn", str(audio / "transcription"),
                 "-accumdir", str(counts), "-cepdir", str(audio))
-    # bw skips a recording it cannot align with its sentence ("r007 ignored") and goes on.
-    ignored = len(re.findall(r"\br\d{3} ignored", done.stderr))
-    return len(ids) - ignored
+    # bw skips a recording it cannot align with its sentence ("r007 ignored") or that is too short
+    # to hold it ("utt r007 too short"), and goes on.
+    skipped = set(re.findall(r"\b(r\d{3}) (?:ignored|too short)", done.stderr))
+    return len(ids) - len(skipped)
 
 
 def _adapt(base: Path, counts: Path, out: Path) -> None:

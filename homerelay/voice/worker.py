@@ -125,7 +125,7 @@ def main() -> int:
     try:
         # A trained voice profile (homerelay voice train, or serve --voice-profile) if there is one.
         decoder = Decoder(profile=profile_in_use())
-    except HomerelayError as error:  # the speech engine missing, or a damaged profile
+    except HomerelayError as error:  # the speech engine missing, or a profile that is no profile
         decoder, failure = None, str(error)
     while True:
         try:
