@@ -341,7 +341,7 @@ def run(quick: bool = False, wake: str | None = None, prose_minutes: float = PRO
     import tempfile  # noqa: PLC0415
 
     from homerelay.voice.decoder import MIN_CONFIDENCE  # noqa: PLC0415
-    from homerelay.voice.listener import DEFAULT_WAKE  # noqa: PLC0415
+    from homerelay.const import DEFAULT_WAKE  # noqa: PLC0415
     from homerelay.voice.training import missing_tools  # noqa: PLC0415
 
     cases = test_sentences()

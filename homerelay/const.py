@@ -62,6 +62,9 @@ SOURCE_LEGACY = "legacy"
 SOURCE_VOICE = "voice"
 COMMAND_SOURCES = (SOURCE_APP, SOURCE_AUTOMATION, SOURCE_LEGACY, SOURCE_VOICE)
 
+# The voice satellite's wake phrase unless `homerelay agent --wake` names another.
+DEFAULT_WAKE = "hey home"
+
 # Server-Sent Event names.
 EVENT_COMMAND = "command"
 EVENT_READING = "reading"

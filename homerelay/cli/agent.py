@@ -7,6 +7,10 @@ from pathlib import Path
 from homerelay import const
 from homerelay.cli.connection import add_server_arguments, confidence, require_server
 
+# The satellite's options, with their defaults: given without --listen they would do nothing.
+VOICE_OPTIONS = {"wake": const.DEFAULT_WAKE, "wake_threshold": None, "mic": "default", "indicator": None,
+                 "quiet": False, "voice_profile": None}
+
 
 def configure(parser):
     """Add this subcommand's arguments."""
@@ -24,13 +28,13 @@ def configure(parser):
     voice = parser.add_argument_group("voice (needs homerelay[voice])")
     voice.add_argument("--listen", action="store_true",
                        help="be a voice satellite: wake phrase, then a spoken command")
-    voice.add_argument("--wake", default="hey home", metavar="PHRASE",
-                       help='wake phrase (default "hey home"; words of the speech dictionary)')
+    voice.add_argument("--wake", default=VOICE_OPTIONS["wake"], metavar="PHRASE",
+                       help=f'wake phrase (default "{const.DEFAULT_WAKE}"; words of the speech dictionary)')
     voice.add_argument("--wake-threshold", type=confidence, default=None, metavar="T",
                        help="wake phrase confidence 0..1 it must reach (lower: hears it more, imagines it more)")
     voice.add_argument("--listen-from", metavar="FILE.wav",
                        help="read audio from a WAV file as if it were the microphone")
-    voice.add_argument("--mic", default="default", metavar="ALSA_DEVICE",
+    voice.add_argument("--mic", default=VOICE_OPTIONS["mic"], metavar="ALSA_DEVICE",
                        help="capture device for arecord -D (default: default)")
     voice.add_argument("--indicator", metavar="ROOM:DEVICE",
                        help="a house device (an LED) lit while listening (default: none)")
@@ -47,7 +51,11 @@ def run(args):
     from homerelay.agent.settings import AgentSettings, default_state_file  # noqa: PLC0415
 
     require_server(args)
-    voice = _voice_settings(args) if args.listen or args.listen_from else None
+    listening = args.listen or args.listen_from
+    if not listening and _voice_options_given(args):
+        raise SystemExit(f"{', '.join(_voice_options_given(args))}: only with --listen or --listen-from "
+                         "(the agent hears nothing without them)")
+    voice = _voice_settings(args) if listening else None
     settings = AgentSettings(
         server=args.server,
         token=args.token,
@@ -60,6 +68,11 @@ def run(args):
         voice=voice,
     )
     return Agent(settings).run()
+
+
+def _voice_options_given(args) -> list[str]:
+    """The satellite's options given other than their defaults, as typed ("--voice-profile")."""
+    return ["--" + name.replace("_", "-") for name, default in VOICE_OPTIONS.items() if getattr(args, name) != default]
 
 
 def _voice_settings(args):

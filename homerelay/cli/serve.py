@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+
 from homerelay.cli.connection import add_database_arguments, database_option, port_number
 from homerelay.const import DEFAULT_PORT
+
+logger = logging.getLogger(__name__)
 
 
 def configure(parser):
@@ -21,12 +25,21 @@ def run(args):
     """Serve until stopped."""
     import os
 
+    from homerelay.errors import VoiceProfileError
     from homerelay.paths import database_url
     from homerelay.server.serving import serve
-    from homerelay.voice.training import ENV_PROFILE, Profile
+    from homerelay.voice.training import ENV_PROFILE, Profile, profile_in_use
 
     if args.voice_profile:
         # Checked now, read by the decoding child processes, which inherit the environment.
         os.environ[ENV_PROFILE] = str(Profile.load(args.voice_profile).path.resolve())
+    try:
+        profile = profile_in_use()
+    except VoiceProfileError as error:
+        # The server runs without it: speech is answered with this error until it is trained again.
+        logger.warning("%s", error)
+    else:
+        if profile is not None:
+            logger.info("speech is heard with the voice profile %s (%d recordings)", profile.path, profile.aligned)
     serve(args.host, args.port, database_url(database_option(args)), args.workers)
     return 0

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import signal
 from pathlib import Path
 
 from homerelay.errors import HomerelayError
 
 # 10 s of 48 kHz 16-bit stereo, with room for a header: the largest take read_wav may accept.
 MAX_TAKE_BYTES = 2_000_000
+
 
 def configure(parser):
     """Add this subcommand's arguments."""
@@ -114,6 +116,11 @@ def _record(args) -> int:
     return 0
 
 
+def _stopped(signum, _frame):
+    """SIGTERM as an exit, so that the training's work folders are removed on the way out."""
+    raise SystemExit(128 + signum)
+
+
 def _train(args) -> int:
     from homerelay.errors import AudioFormatError  # noqa: PLC0415
     from homerelay.voice.audio import read_wav  # noqa: PLC0415
@@ -143,6 +150,9 @@ def _train(args) -> int:
         except OSError as error:
             raise HomerelayError(f"{path}: cannot be read ({error.strerror})") from None
     out = Path(args.out) if args.out else default_profile_path()
+    # Stopped by a service manager or `kill`: as after Ctrl-C, the work folders are removed and
+    # the old profile stays as it was.
+    signal.signal(signal.SIGTERM, _stopped)
     profile = train(recordings, out)
     print(f"Voice profile written to {profile.path}: {profile.aligned} of {profile.recordings} recordings used.")
     if not args.out:

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from homerelay.errors import VoiceProfileError, VoiceUnavailableError
 from homerelay.house import House
 from homerelay.voice.audio import SAMPLE_RATE, Audio, change_tempo, for_decoding
-from homerelay.voice.grammar import Grammar, build_grammar, confirmation_grammar, is_yes, wake_grammar
+from homerelay.voice.grammar import (Grammar, build_grammar, confirmation_grammar, is_yes, sentences_grammar,
+                                     wake_grammar)
 
 logger = logging.getLogger(__name__)
 
@@ -210,6 +211,11 @@ class Decoder:
         after = build_grammar(house).words if house is not None else frozenset()
         return self._keep("wake_" + _digest((" ".join(words), house)),
                           lambda known_word: wake_grammar(" ".join(words), filter(known_word, after)))
+
+    def use_sentences(self, sentences) -> str:
+        """Make ready a grammar of exactly these sentences."""
+        sentences = tuple(sorted(set(sentences)))
+        return self._keep("sentences_" + _digest(sentences), functools.partial(sentences_grammar, sentences))
 
     def score(self, audio: Audio, search: str) -> Scored:
         """Decode one utterance against a search: the sentence of the grammar heard, if any."""

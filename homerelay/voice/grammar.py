@@ -184,14 +184,18 @@ def _raw_intents() -> dict[str, tuple[str, ...]]:
 
 
 def device_names(house: House) -> dict[str, list[str]]:
-    """Spoken names of each device name in the house: its own, its aliases, the vocabulary's synonyms."""
+    """Spoken names of each device name in the house that are searched for: its own, its aliases,
+    and the vocabulary's synonyms but those often heard in place of other words (UNHEARD)."""
     vocabulary = default_vocabulary()
     names: dict[str, list[str]] = {}
     for device in house.devices:
         said = names.setdefault(device.name, [])
+        # What the house file calls a device is always searched for, even a word of UNHEARD:
+        # a device named "gate" could not be heard at all.
         said.append(spoken(device.name))
         said.extend(device.aliases)
-        said.extend(" ".join(words) for words in vocabulary.device_synonyms.get(device.name, ()))
+        said.extend(synonym for synonym in (" ".join(words) for words in vocabulary.device_synonyms.get(device.name, ()))
+                    if synonym not in UNHEARD)
     return {name: list(dict.fromkeys(said)) for name, said in names.items()}
 
 
@@ -227,7 +231,7 @@ def build_grammar(house: House, known: Callable[[str], bool] = lambda word: True
         return _speakable(phrases, known, dropped)
 
     own_rooms = room_names(house)
-    own_things = [name for names in device_names(house).values() for name in names if name not in UNHEARD]
+    own_things = [name for names in device_names(house).values() for name in names]
     rooms = said(own_rooms + [room for room in DECOY_ROOMS if room not in own_rooms])
     things = said(own_things + [thing for thing in DECOY_THINGS if thing not in own_things])
     counts = Counter(device.name for device in house.devices)
@@ -236,7 +240,7 @@ def build_grammar(house: House, known: Callable[[str], bool] = lambda word: True
         """The plural names of the devices whose number in the house passes `how_many`."""
         return said({" ".join([*name.split()[:-1], plural(name.split()[-1])])
                      for device, names in device_names(house).items() if how_many(counts[device])
-                     for name in names if name not in UNHEARD | WRITTEN_ONLY})
+                     for name in names if name not in WRITTEN_ONLY})
 
     # Plurals of the names of devices the house has more than one of only ("lights", "fans"):
     # "both doors" in a house with one door was heard for "switch on the stove".
@@ -405,6 +409,16 @@ def wake_grammar(phrase: str, after: Iterable[str] = ()) -> Grammar:
     graph.say(tail, tail, words)
     graph.skip(tail, end)
     return graph.grammar(start, end)
+
+
+def sentences_grammar(sentences: Iterable[str], known: Callable[[str], bool] = lambda word: True) -> Grammar:
+    """A grammar of exactly these sentences, one of them a recording (the training's check that
+    each take reads its own line)."""
+    dropped: set[str] = set()
+    graph = _Graph()
+    start, end = graph.state(), graph.state()
+    graph.say(start, end, _speakable(sentences, known, dropped))
+    return graph.grammar(start, end, dropped)
 
 
 def confirmation_grammar(known: Callable[[str], bool] = lambda word: True) -> Grammar:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from homerelay import const
 from homerelay.house import House
 from homerelay.voice.audio import SAMPLE_RATE, Audio
 from homerelay.voice.decoder import Decoder, Heard
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_WAKE = "hey home"
 # The wake phrase must fit the sound this well (Scored.fit: the acoustic log-likelihood per
 # frame over its words); ordinary speech forced into "hey home" fits worse. Calibrated with
 # `python -m bench.voice --calibrate` on read text the benchmark does not use: just above the
@@ -176,7 +176,7 @@ class WakeSpotter:
     # said in the same breath ("hey home, turn on the kitchen light"), decoded against the house.
     # "hey home", a pause, then the command gives a wake without one.
 
-    def __init__(self, decoder: Decoder, house: House, phrase: str = DEFAULT_WAKE,
+    def __init__(self, decoder: Decoder, house: House, phrase: str = const.DEFAULT_WAKE,
                  threshold: float = DEFAULT_WAKE_THRESHOLD) -> None:
         self.decoder = decoder
         self.house = house

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from homerelay import const
 from homerelay.errors import VoiceProfileError
-from homerelay.house import House, label
+from homerelay.house import House, spoken
 from homerelay.voice.audio import Audio, to_wav
 
 logger = logging.getLogger(__name__)
@@ -61,7 +61,11 @@ VERBS = {const.ACTION_ON: ("turn on", "switch on", "start", "power on"),
          const.ACTION_OFF: ("turn off", "switch off", "stop", "power off")}
 DOOR_VERBS = {const.ACTION_ON: ("open",), const.ACTION_OFF: ("close", "shut")}
 # Besides commands: the wake phrase and the answers to "Say yes to confirm".
-OTHER_SENTENCES = ("hey home", "yes", "no", "yes please", "what is the temperature", "turn everything off")
+OTHER_SENTENCES = (const.DEFAULT_WAKE, "yes", "no", "yes please", "what is the temperature", "turn everything off")
+# Takes out of step with their sentences: this many heard as the sentence so many lines away
+# (one skipped, or one read twice, shifts all that follow).
+MIN_OUT_OF_STEP = 3
+OFFSETS = (1, -1, 2, -2)
 _WORD = re.compile(r"[a-z']+")
 
 
@@ -117,17 +121,16 @@ def profile_in_use(explicit: str | Path | None = None) -> Profile | None:
 
 
 def training_sentences(house: House, count: int = DEFAULT_COUNT) -> list[str]:
-    """The sentences to read for voice training: the house's own commands, every device switched
-    both ways with the common verbs in turn, then the wake phrase and the answers."""
+    """The `count` sentences to read for voice training: the house's own commands, every device
+    switched both ways with the common verbs in turn, then the wake phrase and the answers."""
     commands: list[str] = []
-    devices = list(house.devices)
+    devices = _spoken_devices(house)
     wanted = max(0, count - len(OTHER_SENTENCES))
     # Turn after turn, each with other verbs, until there are enough different sentences.
     for turn in range(MAX_COUNT):
         if len(dict.fromkeys(commands)) >= wanted:
             break
-        for index, device in enumerate(devices):
-            name = label(device.room, device.name)
+        for index, (device, name) in enumerate(devices):
             for action in (const.ACTION_ON, const.ACTION_OFF):
                 verbs = DOOR_VERBS[action] if device.kind == const.KIND_SERVO else VERBS[action]
                 verb = verbs[(index + turn) % len(verbs)]
@@ -136,8 +139,30 @@ def training_sentences(house: House, count: int = DEFAULT_COUNT) -> list[str]:
                     commands.append(f"turn the {name} {action}")
                 else:
                     commands.append(f"{verb} the {name}")
-    # (Fewer when the house has too few devices to say that many ways.)
-    return list(dict.fromkeys(list(dict.fromkeys(commands))[:wanted] + list(OTHER_SENTENCES)))[:count]
+    distinct = list(dict.fromkeys(list(dict.fromkeys(commands))[:wanted] + list(OTHER_SENTENCES)))[:count]
+    # A small house has fewer ways to say its commands than sentences are asked for: they are read
+    # a second time (a sentence read again trains as well as another; too few takes train nothing).
+    return [distinct[index % len(distinct)] for index in range(count)]
+
+
+def _spoken_devices(house: House) -> list[tuple]:
+    """Each device with a name for it the speech dictionary can say: its own, else an alias or a
+    synonym ("reading light" for "lamp_2"); a device with none is left out, as voice cannot hear it."""
+    from homerelay.voice.decoder import pronunciations  # noqa: PLC0415
+    from homerelay.voice.grammar import device_names  # noqa: PLC0415
+
+    names = device_names(house)
+    choices = []
+    for device in house.devices:
+        rooms = [spoken(device.room), *house.aliases_of_room(device.room)] if device.room else [""]
+        choices.append((device, [f"{room} {name}".strip() for room in rooms for name in names[device.name]]))
+    known = set(pronunciations({word for _, said in choices for text in said for word in text.split()}))
+    spoken_devices = []
+    for device, said in choices:
+        sayable = [text for text in said if all(word in known for word in text.split())]
+        if sayable:
+            spoken_devices.append((device, sayable[0]))
+    return spoken_devices
 
 
 def missing_tools() -> list[str]:
@@ -178,6 +203,7 @@ def train(recordings: Sequence[tuple[Audio, str]], profile: str | Path) -> Profi
     unknown = sorted(words - set(pronunciations(words)))
     if unknown:
         raise VoiceProfileError(f"The sentences have words the speech dictionary lacks: {', '.join(unknown)}")
+    _check_order(recordings)
     target = _writable_target(Path(profile))
     with tempfile.TemporaryDirectory(prefix="homerelay-voice-") as work_dir:
         work = Path(work_dir)
@@ -208,6 +234,42 @@ def train(recordings: Sequence[tuple[Audio, str]], profile: str | Path) -> Profi
             raise
     logger.info("Voice profile %s: %d of %d recordings used", target, aligned, len(recordings))
     return Profile(target, len(recordings), aligned, created)
+
+
+def _check_order(recordings: Sequence[tuple[Audio, str]]) -> None:
+    """Refuse takes that are out of step with their sentences (one skipped or read twice, files
+    renamed): most of them are heard as another line's sentence rather than their own."""
+    from homerelay.voice.decoder import Decoder  # noqa: PLC0415
+
+    # The sentence alignment in `bw` does not see this: it forces "turn on the light" onto a take
+    # of "turn off the light" and trains "off" to sound like "on". Heard by the packaged model
+    # against just these sentences, each take is told from its neighbours well enough.
+    said = [" ".join(words_of(sentence)) for _, sentence in recordings]
+    decoder = Decoder()
+    search = decoder.use_sentences(said)
+    heard = [decoder.score(audio, search).text for audio, _ in recordings]
+
+    # From some take on (a sentence skipped there, or read twice), the takes read the line below
+    # or above theirs. On espeak-ng voices in order, at most 2 of 30 were heard as a neighbour's.
+    stretches = []
+    for first in range(len(said) - MIN_OUT_OF_STEP + 1):
+        own = sum(heard[index] == said[index] for index in range(first, len(said)))
+        for offset in OFFSETS:
+            shifted = sum(heard[index] == said[index + offset] for index in range(first, len(said))
+                          if 0 <= index + offset < len(said))
+            if shifted >= MIN_OUT_OF_STEP and shifted > own:
+                stretches.append((shifted - own, first, offset, shifted))
+    if stretches:
+        # The stretch where the shift is plainest, from its first take heard as shifted: the
+        # takes went out of step there.
+        _, first, offset, shifted = max(stretches, key=lambda stretch: (stretch[0], -stretch[1]))
+        first = next(index for index in range(first, len(said)) if 0 <= index + offset < len(said)
+                     and heard[index] == said[index + offset])
+        lines = "line" if abs(offset) == 1 else "lines"
+        raise VoiceProfileError(
+            f"The recordings are out of step with {SENTENCES_FILE} from take {first + 1} on: {shifted} of "
+            f"{len(said) - first} sound like the sentence {abs(offset)} {lines} {'below' if offset > 0 else 'above'} "
+            "their own. Was a sentence skipped or read twice? Record them again")
 
 
 def _writable_target(target: Path) -> Path:

@@ -19,7 +19,8 @@ def relay(trusting):
 
 def listen(relay, tmp_path, pcm):
     from homerelay.agent.satellite import Satellite, Voice, VoiceSettings, file_chunks
-    from homerelay.voice.listener import DEFAULT_WAKE, DEFAULT_WAKE_THRESHOLD
+    from homerelay.const import DEFAULT_WAKE
+    from homerelay.voice.listener import DEFAULT_WAKE_THRESHOLD
 
     path = tmp_path / "heard.wav"
     path.write_bytes(to_wav(pcm))

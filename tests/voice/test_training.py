@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import stat
 
@@ -48,6 +49,29 @@ def test_the_sentences_are_the_house_s_own_commands_both_ways_and_the_answers():
     # Every word can be trained on: the dictionary knows it.
     words = {word for text in sentences for word in text.split()}
     assert words <= set(pronunciations(words))
+
+
+ONE_DEVICE_HOUSE = """
+rooms: [den]
+devices:
+  - {room: den, name: lamp_2, kind: led, pin: 5, aliases: [reading lamp]}
+  - {room: den, name: xqzv, kind: led, pin: 6}
+"""
+
+
+def test_a_small_house_still_gives_enough_sentences_in_words_the_dictionary_knows():
+    # One device the dictionary can say ("lamp 2" only by its alias) and one it cannot: before,
+    # 16 sentences, too few to train on, and "2" dropped from what the person was asked to read.
+    house = House.from_yaml(ONE_DEVICE_HOUSE)
+    sentences = training_sentences(house, 20)
+    assert len(sentences) == 20
+    assert any("den reading lamp" in text for text in sentences)
+    assert not any("xqzv" in text or "2" in text for text in sentences)
+    words = {word for text in sentences for word in text.split()}
+    assert words <= set(pronunciations(words))
+    # Each sentence the house can say is read before any is read again.
+    distinct = list(dict.fromkeys(sentences))
+    assert sentences[:len(distinct)] == distinct and len(distinct) < 20
 
 
 def test_the_packed_mixture_weights_are_read_as_the_model_uses_them(tmp_path, speak):
@@ -96,6 +120,28 @@ def test_recordings_of_something_else_are_refused_and_the_old_profile_kept(tools
         train(hiss, target)
     assert Profile.load(target) == good
     assert sorted(p.name for p in tmp_path.iterdir()) == ["profile"]  # nothing half-written left
+
+
+@pytest.mark.parametrize("mistake, first", [("skipped", 15), ("read_twice", 25), ("renamed", 1)])
+def test_takes_out_of_step_with_their_sentences_are_refused(tools, tmp_path, speak, mistake, first):
+    # bw aligned takes shifted by one line with their neighbours' sentences ("on" trained as "off").
+    sentences = training_sentences(House.default(), 30)
+    takes = [audio for audio, _ in recordings(speak, sentences)]
+    if mistake == "skipped":  # the 15th sentence was not read: every take after it is a line early
+        takes = takes[:14] + takes[15:]
+        sentences = sentences[:-1]
+    elif mistake == "read_twice":  # the 24th was read twice: every take after it is a line late
+        takes = takes[:24] + takes[23:29]
+    else:  # the files were renumbered from 02.wav
+        takes = takes[1:]
+        sentences = sentences[:-1]
+    with pytest.raises(VoiceProfileError, match=r"^The recordings are out of step with sentences.txt from take "
+                                               r"(\d+) on: \d+ of \d+ sound like the sentence 1 line (below|above) "
+                                               r"their own. Was a sentence skipped or read twice\?") as refused:
+        train(list(zip(takes, sentences)), tmp_path / "profile")
+    # Where it went out of step, within the odd take heard as its on/off neighbour.
+    assert abs(int(re.search(r"from take (\d+)", str(refused.value)).group(1)) - first) <= 2, refused.value
+    assert not (tmp_path / "profile").exists()
 
 
 def test_words_the_dictionary_lacks_are_named(tools, tmp_path, speak):
@@ -195,7 +241,8 @@ def test_an_agent_given_no_profile_folder_says_so_in_one_line(tmp_path, capsys):
 
 def test_the_satellite_hears_with_the_profile_it_is_given(tools, tmp_path, speak):
     from homerelay.agent.satellite import Satellite, Voice, VoiceSettings
-    from homerelay.voice.listener import DEFAULT_WAKE, DEFAULT_WAKE_THRESHOLD
+    from homerelay.const import DEFAULT_WAKE
+    from homerelay.voice.listener import DEFAULT_WAKE_THRESHOLD
 
     profile = train(recordings(speak, training_sentences(House.default(), 20)), tmp_path / "profile")
     satellite = Satellite(VoiceSettings(DEFAULT_WAKE, DEFAULT_WAKE_THRESHOLD, profile=str(profile.path), speak=False),
@@ -230,6 +277,64 @@ def test_serve_given_no_profile_folder_says_so_in_one_line(tmp_path, capsys):
     assert main(["serve", "--voice-profile", str(tmp_path / "nowhere")]) == 2
     assert capsys.readouterr().err.strip() == (
         f"homerelay serve: {tmp_path / 'nowhere'} is not a voice profile (make one with: homerelay voice train)")
+
+
+def test_voice_options_without_listen_are_one_line_not_ignored(tmp_path, capsys):
+    argv = ["agent", "--server", "http://127.0.0.1:1", "--token", "t", "--voice-profile", str(tmp_path), "--quiet"]
+    with pytest.raises(SystemExit) as stopped:
+        main(argv)
+    assert str(stopped.value) == ("--quiet, --voice-profile: only with --listen or --listen-from "
+                                  "(the agent hears nothing without them)")
+
+
+def test_serve_says_which_profile_it_hears_with_and_runs_on_with_a_damaged_one(tools, tmp_path, monkeypatch,
+                                                                              speak, caplog):
+    import homerelay.server.serving as serving
+
+    monkeypatch.setattr(serving, "serve", lambda *args: None)
+    monkeypatch.setenv("HOMERELAY_DATA", str(tmp_path / "data"))
+    monkeypatch.delenv(training.ENV_PROFILE, raising=False)
+    profile = train(recordings(speak, training_sentences(House.default(), 20)), tmp_path / "data" / "voice-profile")
+    with caplog.at_level("INFO"):
+        assert main(["serve"]) == 0
+    assert f"speech is heard with the voice profile {profile.path} (20 recordings)" in caplog.messages
+    (profile.path / "means").write_bytes(b"")
+    caplog.clear()
+    assert main(["serve"]) == 0  # the rest of the server does not need it
+    assert any("is damaged (means changed" in message for message in caplog.messages)
+
+
+def test_training_stopped_by_sigterm_leaves_no_work_folder_and_the_old_profile(tools, tmp_path, monkeypatch, speak):
+    import signal
+    import tempfile
+
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    takes = tmp_path / "takes"
+    takes.mkdir()
+    sentences = training_sentences(House.default(), 20)
+    (takes / "sentences.txt").write_text("\n".join(sentences) + "\n")
+    for index, (audio, _) in enumerate(recordings(speak, sentences)):
+        (takes / f"{index + 1:02d}.wav").write_bytes(to_wav(audio.pcm))
+    old = train(recordings(speak, sentences), tmp_path / "profile")
+    real_adapt = training._adapt
+
+    def killed_while_adapting(*args):
+        os.kill(os.getpid(), signal.SIGTERM)
+        return real_adapt(*args)
+
+    monkeypatch.setattr(training, "_adapt", killed_while_adapting)
+    handler = signal.getsignal(signal.SIGTERM)
+    try:
+        with pytest.raises(SystemExit) as stopped:
+            main(["voice", "train", str(takes), "--out", str(tmp_path / "profile")])
+    finally:
+        signal.signal(signal.SIGTERM, handler)
+    assert stopped.value.code == 128 + signal.SIGTERM
+    assert list((tmp_path / "tmp").iterdir()) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["profile", "takes", "tmp"]
+    assert Profile.load(tmp_path / "profile") == old
 
 
 def test_too_few_recordings_are_refused(tmp_path):
