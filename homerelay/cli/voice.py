@@ -30,9 +30,12 @@ def configure(parser):
     house_and_count(record)
     record.add_argument("--mic", default="default", metavar="ALSA_DEVICE",
                         help="capture device for arecord -D (default: default)")
-    train = actions.add_parser("train", help="train a voice profile on a FOLDER of recordings")
+    train = actions.add_parser("train", help="train a voice profile on a FOLDER of recordings",
+                               description="Train a voice profile on a FOLDER of recordings (needs CMUSphinx's "
+                                           "training tools: sudo apt install sphinxtrain sphinxbase-utils pocketsphinx).")
     train.add_argument("folder", metavar="FOLDER",
-                       help=f"{SENTENCES_FILE} (one sentence a line) and 01.wav, 02.wav, ... reading them")
+                       help=f"{SENTENCES_FILE} (one sentence a line, at least 20) and 01.wav, 02.wav, ...: "
+                            "one take of each line")
     train.add_argument("--out", metavar="PROFILE", help=f"profile folder (default {default_profile_path()})")
 
 
@@ -85,7 +88,8 @@ def _record(args) -> int:
     sentences = training_sentences(_house(args), args.count)
     folder = Path(args.folder)
     if shutil.which("arecord") is None:
-        raise HomerelayError("Recording needs arecord (sudo apt install alsa-utils) and a microphone")
+        raise HomerelayError("Recording needs arecord (sudo apt install alsa-utils) and a microphone; or record "
+                             "with any recorder, one WAV file a line of: homerelay voice sentences (docs/voice.md)")
     if folder.is_dir() and any(folder.iterdir()):
         raise HomerelayError(f"{folder} is not empty: record into a new folder (the takes in it are kept)")
     try:

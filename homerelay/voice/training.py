@@ -97,8 +97,8 @@ class Profile:
         changed = [name for name in ADAPTED_FILES + KEPT_FILES
                    if not isinstance(digests, dict) or digests.get(name) != _digest(folder / name)]
         if changed:
-            raise VoiceProfileError(f"The voice profile {folder} is damaged ({', '.join(changed)} changed since it "
-                                     "was trained); train it again")
+            raise VoiceProfileError(f"The voice profile {folder} is damaged (changed since it was trained: "
+                                     f"{', '.join(changed)}); train it again")
         return profile
 
 
@@ -232,7 +232,7 @@ def train(recordings: Sequence[tuple[Audio, str]], profile: str | Path) -> Profi
         except BaseException:
             shutil.rmtree(fresh, ignore_errors=True)
             raise
-    logger.info("Voice profile %s: %d of %d recordings used", target, aligned, len(recordings))
+    logger.debug("Voice profile %s: %d of %d recordings used", target, aligned, len(recordings))
     return Profile(target, len(recordings), aligned, created)
 
 
@@ -269,7 +269,7 @@ def _check_order(recordings: Sequence[tuple[Audio, str]]) -> None:
         raise VoiceProfileError(
             f"The recordings are out of step with {SENTENCES_FILE} from take {first + 1} on: {shifted} of "
             f"{len(said) - first} sound like the sentence {abs(offset)} {lines} {'below' if offset > 0 else 'above'} "
-            "their own. Was a sentence skipped or read twice? Record them again")
+            f"their own. Was a sentence skipped or read twice? Record them all again: homerelay voice record NEW_FOLDER")
 
 
 def _writable_target(target: Path) -> Path:

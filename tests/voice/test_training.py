@@ -301,7 +301,7 @@ def test_serve_says_which_profile_it_hears_with_and_runs_on_with_a_damaged_one(t
     (profile.path / "means").write_bytes(b"")
     caplog.clear()
     assert main(["serve"]) == 0  # the rest of the server does not need it
-    assert any("is damaged (means changed" in message for message in caplog.messages)
+    assert any("is damaged (changed since it was trained: means)" in message for message in caplog.messages)
 
 
 def test_training_stopped_by_sigterm_leaves_no_work_folder_and_the_old_profile(tools, tmp_path, monkeypatch, speak):
@@ -375,6 +375,6 @@ def test_a_damaged_profile_is_named_before_the_speech_engine_loads_it(tools, tmp
     argv = ["agent", "--server", "http://127.0.0.1:1", "--token", "t", "--listen", "--voice-profile", str(profile.path)]
     assert main(argv) == 2
     assert capsys.readouterr().err.strip() == (
-        f"homerelay agent: The voice profile {profile.path} is damaged (means changed since it was trained); "
+        f"homerelay agent: The voice profile {profile.path} is damaged (changed since it was trained: means); "
         "train it again")
     assert profile.path.stat().st_mode & 0o055  # readable by the agent's and server's own users

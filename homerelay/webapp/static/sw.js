@@ -2,7 +2,7 @@
 // are not even looked at, so live state always comes from the server or not at all (the page
 // keeps its own last known state, marked as such: js/last_known.js).
 
-const CACHE = "homerelay-shell-v4";
+const CACHE = "homerelay-shell-v5";
 const SHELL = [
   "/",
   "/manifest.webmanifest",

@@ -25,7 +25,7 @@ const STATUS_LABELS = {
   rejected: "Not understood",
   replaced: "Replaced",
 };
-const SOURCE_LABELS = { automation: "by cooling", legacy: "from the original app" };
+const SOURCE_LABELS = { automation: "by cooling", legacy: "from the original app", voice: "spoken" };
 // How far along a command is: a status never goes back, so an older answer must not undo a newer event.
 const PROGRESS = { pending: 0, delivered: 1, done: 2, failed: 2, expired: 2, rejected: 2, replaced: 2 };
 
@@ -272,6 +272,7 @@ async function sendRecording(wav, hint, confirmed = false) {
     upsert(body);
     say(hint, `${heard} — sent; see below.`, "hint");
   } else if (status === 409 && body && body.error === "confirmation_required" && !confirmed) {
+    say(hint, `${heard} — asks you to confirm first.`, "hint");
     const asked = confirm.question(body, body.heard || "", kindOf);
     if (await confirm.ask({ body: body.detail, ...asked })) return sendRecording(wav, hint, true);
     say(hint, `${heard} — cancelled.`, "hint");
@@ -280,11 +281,17 @@ async function sendRecording(wav, hint, confirmed = false) {
   }
 }
 
-function setUpPrivateVoice(mic, hint) {
+/**
+ * Private voice on the microphone button while `active()`: hold to talk, or tap and speak.
+ * Returns a function that stops a recording under way and sends nothing.
+ */
+function setUpPrivateVoice(mic, hint, active) {
   let recording = null;
+  let cancelled = false;
   let pressedAt = 0;
   let held = false; // the button is down: a pause in the speech does not end the recording
   mic.addEventListener("pointerdown", async (event) => {
+    if (!active()) return;
     event.preventDefault();
     if (recording) {
       recording.stop();
@@ -317,6 +324,10 @@ function setUpPrivateVoice(mic, hint) {
     recording = null;
     mic.setAttribute("aria-pressed", "false");
     mic.classList.remove("listening");
+    if (cancelled) {
+      cancelled = false;
+      return;
+    }
     await sendRecording(wav, hint);
   });
   // Push-to-talk: letting go of a held button ends the recording; a tap waits for the silence.
@@ -328,26 +339,41 @@ function setUpPrivateVoice(mic, hint) {
   mic.addEventListener("pointercancel", () => {
     held = false;
   });
+  return () => {
+    if (!recording) return;
+    cancelled = true;
+    recording.stop();
+  };
 }
 
-function setUpSpeech() {
-  const Recognition = window.SpeechRecognition || window.webkitSpeechRecognition;
-  const mic = byId("mic");
-  const hint = byId("mic-hint");
-  const toggle = byId("private-voice");
-  toggle.checked = privateVoice.chosen() || !Recognition;
-  toggle.disabled = !Recognition; // without the browser's recogniser, private voice is the only voice
-  toggle.addEventListener("change", () => {
-    privateVoice.choose(toggle.checked);
-    window.location.reload(); // the button is wired once, for one way of listening
-  });
-  mic.hidden = false;
-  if (!Recognition || privateVoice.chosen()) {
-    setUpPrivateVoice(mic, hint);
-    return;
+// The browser's recogniser's errors (SpeechRecognitionErrorEvent.error), as a person reads them.
+const PRIVATE_INSTEAD = "Turn on Private voice in Voice settings to have this home's server hear you instead.";
+const RECOGNISER_ERRORS = {
+  "not-allowed": "the microphone is not allowed for this site.",
+  "audio-capture": "no microphone was found, or another app is using it.",
+  "no-speech": "nothing was heard. Tap the microphone and say a command.",
+  network: `the browser's speech service cannot be reached (it works online only). ${PRIVATE_INSTEAD}`,
+  "service-not-allowed": `this browser does not allow its speech service here. ${PRIVATE_INSTEAD}`,
+  "language-not-supported": `the browser's speech service does not know this language. ${PRIVATE_INSTEAD}`,
+};
+
+/** Why the browser's recogniser stopped, in words ("" when the page stopped it on purpose). */
+function recogniserError(code) {
+  if (code === "aborted") return "";
+  if (!window.isSecureContext && (code === "not-allowed" || code === "audio-capture")) {
+    return privateVoice.unavailableReason();
   }
+  return `Voice input stopped: ${RECOGNISER_ERRORS[code] || `the browser's recogniser failed (${code}). ${PRIVATE_INSTEAD}`}`;
+}
+
+/**
+ * The browser's own recogniser on the microphone button while `active()`: a tap listens, the
+ * sentence it heard is sent as typed. Returns a function that stops it and sends nothing.
+ */
+function setUpBrowserVoice(Recognition, mic, hint, active) {
   let recognition = null;
   mic.addEventListener("click", () => {
+    if (!active()) return;
     if (recognition) {
       recognition.stop();
       return;
@@ -363,8 +389,8 @@ function setUpSpeech() {
       if (result.isFinal) submit(input.value);
     });
     recognition.addEventListener("error", (event) => {
-      const reason = event.error === "not-allowed" ? "the microphone is not allowed" : event.error;
-      say(hint, `Voice input stopped: ${reason}.`, "hint");
+      const reason = recogniserError(event.error);
+      if (reason) say(hint, reason, "hint");
     });
     recognition.addEventListener("end", () => {
       recognition = null;
@@ -377,6 +403,31 @@ function setUpSpeech() {
     say(hint, "Listening… say a command.", "listening");
     recognition.start();
   });
+  return () => {
+    if (recognition) recognition.abort();
+  };
+}
+
+function setUpSpeech() {
+  const Recognition = window.SpeechRecognition || window.webkitSpeechRecognition;
+  const mic = byId("mic");
+  const hint = byId("mic-hint");
+  const toggle = byId("private-voice");
+  toggle.checked = privateVoice.chosen() || !Recognition;
+  toggle.disabled = !Recognition; // without the browser's recogniser, private voice is the only voice
+  const usePrivate = () => !Recognition || toggle.checked;
+  const stops = [setUpPrivateVoice(mic, hint, usePrivate)];
+  if (Recognition) stops.push(setUpBrowserVoice(Recognition, mic, hint, () => !usePrivate()));
+  // Takes effect at once: whatever was listening stops, and the next press listens the new way.
+  toggle.addEventListener("change", () => {
+    privateVoice.choose(toggle.checked);
+    for (const stop of stops) stop();
+    say(hint, toggle.checked ? "Private voice is on: this home's server hears what you say."
+      : "Private voice is off: the browser's own speech service hears what you say.", "hint");
+  });
+  mic.hidden = false;
+  // Neither way of listening can open the microphone on a page that is not secure: said at once.
+  if (!window.isSecureContext) say(hint, privateVoice.unavailableReason(), "hint");
 }
 
 /** Wire the screen's controls once. */
