@@ -10,6 +10,8 @@ from homerelay.errors import HomerelayError
 
 # 10 s of 48 kHz 16-bit stereo, with room for a header: the largest take read_wav may accept.
 MAX_TAKE_BYTES = 2_000_000
+# 200 sentences of 30 words, generously.
+MAX_SENTENCES_BYTES = 200_000
 
 
 def configure(parser):
@@ -126,14 +128,16 @@ def _stopped(signum, _frame):
 
 
 def _train(args) -> int:
+    import shlex  # noqa: PLC0415
+
     from homerelay.errors import AudioFormatError  # noqa: PLC0415
     from homerelay.voice.audio import read_wav  # noqa: PLC0415
     from homerelay.voice.training import SENTENCES_FILE, default_profile_path, train  # noqa: PLC0415
 
     folder = Path(args.folder)
     try:
-        sentences = [line.strip() for line in (folder / SENTENCES_FILE).read_text(encoding="utf-8").splitlines()
-                     if line.strip()]
+        text = _read_limited(folder / SENTENCES_FILE, MAX_SENTENCES_BYTES, "is no list of sentences").decode("utf-8")
+        sentences = [line.strip() for line in text.splitlines() if line.strip()]
     except (OSError, UnicodeDecodeError) as error:
         raise HomerelayError(f"{folder / SENTENCES_FILE}: cannot be read ({getattr(error, 'strerror', None) or error}); "
                              f"make the folder with: homerelay voice record {folder}") from None
@@ -141,11 +145,8 @@ def _train(args) -> int:
     for index, sentence in enumerate(sentences):
         path = folder / recording_name(index)
         try:
-            # A take is a sentence, at most 10 s: a file far larger is refused before it is read.
-            if path.stat().st_size > MAX_TAKE_BYTES:
-                raise HomerelayError(f"{path}: {path.stat().st_size // 1_000_000} MB is no recording of one "
-                                     "sentence (at most 10 s)")
-            recordings.append((read_wav(path.read_bytes()), sentence))
+            recordings.append((read_wav(_read_limited(path, MAX_TAKE_BYTES, "is no recording of one sentence "
+                                                                             "(at most 10 s)")), sentence))
         except FileNotFoundError:
             raise HomerelayError(f"{path} is missing: {SENTENCES_FILE} has {len(sentences)} sentences, "
                                  f"each needs its recording") from None
@@ -153,14 +154,29 @@ def _train(args) -> int:
             raise HomerelayError(f"{path}: {error}") from None
         except OSError as error:
             raise HomerelayError(f"{path}: cannot be read ({error.strerror})") from None
-    out = Path(args.out) if args.out else default_profile_path()
-    # Stopped by a service manager or `kill`: as after Ctrl-C, the work folders are removed and
-    # the old profile stays as it was.
-    signal.signal(signal.SIGTERM, _stopped)
+    if args.out is not None and not args.out.strip():
+        raise HomerelayError("--out needs a folder for the profile")
+    out = Path(args.out) if args.out is not None else default_profile_path()
+    # Stopped by a service manager, `kill` or a closed terminal: as after Ctrl-C, the work
+    # folders are removed and the old profile stays as it was.
+    for stop_signal in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(stop_signal, _stopped)
     profile = train(recordings, out)
     print(f"Voice profile written to {profile.path}: {profile.aligned} of {profile.recordings} recordings used.")
-    if not args.out:
+    if args.out is None:
         print("homerelay agent --listen and homerelay serve hear with it once they are started again.")
     else:
-        print(f"Use it with: homerelay agent --listen --voice-profile {profile.path}")
+        print(f"Use it with: homerelay agent --listen --voice-profile {shlex.quote(str(profile.path))}")
     return 0
+
+
+def _read_limited(path: Path, limit: int, too_large: str) -> bytes:
+    """A regular file's bytes, refused when larger than `limit` (a device, a pipe or a huge file
+    would otherwise be read until memory runs out, or for ever)."""
+    if path.exists() and not path.is_file():
+        raise HomerelayError(f"{path}: not a regular file")
+    with open(path, "rb") as data:
+        content = data.read(limit + 1)
+    if len(content) > limit:
+        raise HomerelayError(f"{path}: {too_large}")
+    return content

@@ -69,6 +69,8 @@ def read_wav(data: bytes, max_seconds: float | None = MAX_SECONDS) -> Audio:
             pcm = reader.readframes(len(data) // SAMPLE_WIDTH if streamed else frames)
     except (wave.Error, EOFError, struct.error) as error:
         raise AudioFormatError(f"The WAV file cannot be read ({error}); send 16-bit mono PCM.") from None
+    except RuntimeError:  # the wave module's own: a chunk whose size runs past the end of the file
+        raise AudioFormatError("The WAV file cannot be read (a chunk runs past its end); send 16-bit mono PCM.") from None
     if not streamed and len(pcm) < frames * SAMPLE_WIDTH:
         raise AudioFormatError("The WAV file is truncated (its data is shorter than its header says).")
     seconds = len(pcm) / SAMPLE_WIDTH / rate

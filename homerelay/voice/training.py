@@ -10,6 +10,7 @@ acoustic model, that the decoder loads in place of the packaged one.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import json
@@ -66,7 +67,20 @@ OTHER_SENTENCES = (const.DEFAULT_WAKE, "yes", "no", "yes please", "what is the t
 # (one skipped, or one read twice, shifts all that follow).
 MIN_OUT_OF_STEP = 3
 OFFSETS = (1, -1, 2, -2)
-_WORD = re.compile(r"[a-z']+")
+# At least this share of the takes must be heard as their own line (by the packaged model, among
+# the folder's sentences): silence, noise and one take copied thirty times are heard as none, or
+# one; read espeak-ng voices in order, 20 to 30 of 30.
+MIN_HEARD_SHARE = 1 / 3
+# A take is one sentence of at most 10 s: about 30 words at a brisk 185 words a minute.
+MAX_SENTENCE_WORDS = 30
+# Files that are far larger than any profile's are not read (a link to /dev/zero, a sparse file).
+MAX_PROFILE_FILE_BYTES = 100_000_000
+MAX_ABOUT_BYTES = 1_000_000
+PROFILE_ENTRIES = frozenset(ADAPTED_FILES + KEPT_FILES + (PROFILE_FILE,))
+# Beside the profile while it is written, and the old one for the moment of the swap.
+UNFINISHED_MARK = ".training-"
+OLD_MARK = ".old-"
+_PUNCTUATION = ".,!?;:\"()[]"
 
 
 @dataclass(frozen=True)
@@ -84,12 +98,12 @@ class Profile:
         VoiceProfileError when it is not one or has been damaged (the speech engine would abort)."""
         folder = Path(path)
         try:
-            about = json.loads((folder / PROFILE_FILE).read_text(encoding="utf-8"))
+            about = _read_about(folder / PROFILE_FILE)
             digests = about["files"]
             profile = cls(folder, int(about["recordings"]), int(about["aligned"]), str(about["created"]))
         except PermissionError as error:
             raise VoiceProfileError(f"The voice profile {folder} cannot be read by this user ({error.strerror})") from error
-        except (OSError, ValueError, TypeError, KeyError, OverflowError) as error:
+        except (OSError, ValueError, TypeError, KeyError, OverflowError, RecursionError) as error:
             raise VoiceProfileError(f"{folder} is not a voice profile (make one with: homerelay voice train)") from error
         missing = [name for name in ADAPTED_FILES + KEPT_FILES if not (folder / name).is_file()]
         if missing:
@@ -182,8 +196,9 @@ def _tool(name: str) -> str | None:
 
 
 def words_of(sentence: str) -> list[str]:
-    """A sentence's words as the dictionary spells them: lower case, punctuation gone."""
-    return _WORD.findall(sentence.lower())
+    """A sentence's words as the dictionary spells them: lower case, punctuation around them gone.
+    Nothing else is dropped ("2", "café"): the dictionary then names what it lacks."""
+    return [word for word in (token.strip(_PUNCTUATION) for token in sentence.lower().split()) if word]
 
 
 def train(recordings: Sequence[tuple[Audio, str]], profile: str | Path) -> Profile:
@@ -199,13 +214,24 @@ def train(recordings: Sequence[tuple[Audio, str]], profile: str | Path) -> Profi
     if len(recordings) < MIN_RECORDINGS:
         raise VoiceProfileError(f"{len(recordings)} recordings are too few to train on: read at least "
                                  f"{MIN_RECORDINGS} sentences (homerelay voice record makes {DEFAULT_COUNT})")
+    for number, (_, sentence) in enumerate(recordings, start=1):
+        count = len(words_of(sentence))
+        if not count:
+            raise VoiceProfileError(f"Sentence {number} has no words: each line is a sentence to read")
+        if count > MAX_SENTENCE_WORDS:
+            raise VoiceProfileError(f"Sentence {number} has {count} words: a take is one sentence of at most "
+                                     f"{MAX_SENTENCE_WORDS} words (10 s)")
     words = {word for _, sentence in recordings for word in words_of(sentence)}
     unknown = sorted(words - set(pronunciations(words)))
     if unknown:
-        raise VoiceProfileError(f"The sentences have words the speech dictionary lacks: {', '.join(unknown)}")
-    _check_order(recordings)
+        more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
+        raise VoiceProfileError(f"The sentences have words the speech dictionary lacks: {', '.join(unknown[:10])}{more}"
+                                 " (write numbers as words)")
+    # Checked before the minute of work that follows, which it would only throw away.
     target = _writable_target(Path(profile))
-    with tempfile.TemporaryDirectory(prefix="homerelay-voice-") as work_dir:
+    _check_takes(recordings)
+    with _one_training_at_a_time(target.parent), tempfile.TemporaryDirectory(prefix="homerelay-voice-") as work_dir:
+        _tidy_after_a_killed_training(target)
         work = Path(work_dir)
         base = _trainable_model(Path(model_path()), work / "base")
         ids = _write_recordings(recordings, work / "audio")
@@ -214,7 +240,7 @@ def train(recordings: Sequence[tuple[Audio, str]], profile: str | Path) -> Profi
             raise VoiceProfileError(
                 f"Only {aligned} of {len(recordings)} recordings matched their sentences: record them again, "
                 "each sentence as written, in a quiet room")
-        fresh = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+        fresh = Path(tempfile.mkdtemp(prefix=f".{target.name}{UNFINISHED_MARK}", dir=target.parent))
         # mkdtemp makes it private; a profile is read by the agent's and the server's own users.
         umask = os.umask(0)
         os.umask(umask)
@@ -236,9 +262,10 @@ def train(recordings: Sequence[tuple[Audio, str]], profile: str | Path) -> Profi
     return Profile(target, len(recordings), aligned, created)
 
 
-def _check_order(recordings: Sequence[tuple[Audio, str]]) -> None:
+def _check_takes(recordings: Sequence[tuple[Audio, str]]) -> None:
     """Refuse takes that are out of step with their sentences (one skipped or read twice, files
-    renamed): most of them are heard as another line's sentence rather than their own."""
+    renamed), and takes that are mostly not heard as their sentences at all (silence, noise, the
+    same take copied): the aligner in `bw` would force the sentences onto them."""
     from homerelay.voice.decoder import Decoder  # noqa: PLC0415
 
     # The sentence alignment in `bw` does not see this: it forces "turn on the light" onto a take
@@ -270,15 +297,24 @@ def _check_order(recordings: Sequence[tuple[Audio, str]]) -> None:
             f"The recordings are out of step with {SENTENCES_FILE} from take {first + 1} on: {shifted} of "
             f"{len(said) - first} sound like the sentence {abs(offset)} {lines} {'below' if offset > 0 else 'above'} "
             f"their own. Was a sentence skipped or read twice? Record them all again: homerelay voice record NEW_FOLDER")
+    own = sum(text == sentence for text, sentence in zip(heard, said))
+    if own < MIN_HEARD_SHARE * len(said):
+        raise VoiceProfileError(
+            f"Only {own} of {len(said)} recordings sound like their sentences: record them again, each sentence "
+            "as written, in a quiet room")
 
 
 def _writable_target(target: Path) -> Path:
     """The profile folder to write: refused when it is something else (a file, a folder of other
     things, the recordings), since writing the profile replaces it whole."""
+    if target.is_symlink():
+        if not target.exists():
+            raise VoiceProfileError(f"{target} is a link to nothing ({os.readlink(target)}): name a folder for the profile")
+        target = target.resolve()  # the profile is written where the link points, the link kept
     target = target.absolute()
     if not target.name or target.name in (".", ".."):
         raise VoiceProfileError(f"{target}: name a folder for the profile, such as {target / PROFILE_NAME}")
-    if target.exists() and not (target / PROFILE_FILE).is_file():
+    if target.exists() and not _holds_only_a_profile(target):
         raise VoiceProfileError(f"{target} exists and is not a voice profile: choose another folder "
                                  "(a profile is written in a folder of its own)")
     try:
@@ -290,25 +326,73 @@ def _writable_target(target: Path) -> Path:
     return target
 
 
-def _swap_in(fresh: Path, target: Path) -> None:
-    """Put the new profile in the old one's place: one training at a time (a lock on the folder
-    that holds it), the old moved aside only for the moment of the swap."""
-    folder = os.open(target.parent, os.O_RDONLY)
+def _holds_only_a_profile(folder: Path) -> bool:
+    """True for a folder of a profile's files and nothing else: only such a folder is replaced."""
+    # Not merely a folder with a profile.json in it: the recordings kept inside a profile's folder,
+    # or a folder of the user's that happens to have one, would be deleted with it.
     try:
-        fcntl.flock(folder, fcntl.LOCK_EX)
-        old = target.with_name(f".{target.name}.old")
-        shutil.rmtree(old, ignore_errors=True)
-        if target.exists():
-            target.rename(old)
-        fresh.rename(target)
-        shutil.rmtree(old, ignore_errors=True)
+        entries = {entry.name for entry in folder.iterdir()}
+        return PROFILE_FILE in entries and entries <= PROFILE_ENTRIES and "files" in _read_about(folder / PROFILE_FILE)
+    except (OSError, ValueError, TypeError, RecursionError):
+        return False
+
+
+def _read_about(path: Path) -> dict:
+    """A profile's profile.json, read only when it is a file of a sensible size."""
+    if not path.is_file() or path.stat().st_size > MAX_ABOUT_BYTES:
+        raise ValueError(f"{path} is not a profile's description")
+    about = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(about, dict):
+        raise ValueError(f"{path} is not a profile's description")
+    return about
+
+
+@contextlib.contextmanager
+def _one_training_at_a_time(folder: Path):
+    """A lock on the folder that holds the profile, for the whole training."""
+    handle = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
     finally:
-        os.close(folder)
+        os.close(handle)
+
+
+def _tidy_after_a_killed_training(target: Path) -> None:
+    """Remove what a training killed outright (SIGKILL, power cut) left beside the profile; put
+    back an old profile a swap had moved aside. Called under the training lock, so nothing of
+    this name is being written."""
+    for entry in target.parent.iterdir():
+        if entry.is_symlink() or not entry.is_dir():
+            continue
+        unfinished = entry.name.startswith(f".{target.name}{UNFINISHED_MARK}")
+        old = entry.name.startswith(f".{target.name}{OLD_MARK}")
+        if not (unfinished or old) or not {e.name for e in entry.iterdir()} <= PROFILE_ENTRIES:
+            continue
+        if old and not target.exists() and _holds_only_a_profile(entry):
+            entry.rename(target)
+        else:
+            shutil.rmtree(entry, ignore_errors=True)
+
+
+def _swap_in(fresh: Path, target: Path) -> None:
+    """Put the new profile in the old one's place, the old moved aside only for the moment of the swap."""
+    if not target.exists():
+        fresh.rename(target)
+        return
+    # A name of its own: a folder of the user's beside the profile is never taken for the old one.
+    old = Path(tempfile.mkdtemp(prefix=f".{target.name}{OLD_MARK}", dir=target.parent))
+    target.rename(old)  # onto the empty folder just made
+    fresh.rename(target)
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def _digest(path: Path) -> str:
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
+        if not path.is_file() or path.stat().st_size > MAX_PROFILE_FILE_BYTES:
+            return ""
+        with open(path, "rb") as data:
+            return hashlib.file_digest(data, "sha256").hexdigest()
     except OSError:
         return ""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import struct
 import wave
 
 import pytest
@@ -52,6 +53,11 @@ def truncated() -> bytes:
     return whole[: len(whole) // 2]
 
 
+def chunk_past_the_end() -> bytes:
+    # The wave module raised a bare RuntimeError for it: a 500 from the server.
+    return b"RIFF" + struct.pack("<I", 100) + b"WAVE" + b"fmt " + struct.pack("<I", 0x7FFFFFFF) + b"\x01\x00" * 8
+
+
 def stereo() -> bytes:
     buffer = io.BytesIO()
     with wave.open(buffer, "wb") as writer:
@@ -69,6 +75,7 @@ def stereo() -> bytes:
     ("truncated", truncated(), 400, "bad_audio"),
     ("not a WAV", b"ID3\x03\x00 an mp3, say", 400, "bad_audio"),
     ("stereo", stereo(), 400, "bad_audio"),
+    ("a chunk past its end", chunk_past_the_end(), 400, "bad_audio"),
     ("over a megabyte", to_wav(b"\0\0" * 48000 * 11, 48000), 413, "too_large"),
 ])
 def test_bad_recordings_get_a_clear_4xx(client, app_headers, name, body, status, error):
