@@ -181,6 +181,8 @@ class Agent:
         def listen() -> None:
             try:
                 listening.run(chunks, self.stop_event)
+            except RuntimeError as error:  # the microphone went away (arecord stopped): said in a line
+                logger.error("The voice satellite stopped: %s; the devices are still carried out", error)
             except Exception:  # the satellite failing must not take the agent's devices down
                 logger.exception("The voice satellite stopped")
             finally:

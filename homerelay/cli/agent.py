@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from homerelay import const
@@ -56,6 +57,10 @@ def run(args):
         raise SystemExit(f"{', '.join(_voice_options_given(args))}: only with --listen or --listen-from "
                          "(the agent hears nothing without them)")
     voice = _voice_settings(args) if listening else None
+    if voice is not None and not voice.listen_from and shutil.which("arecord") is None:
+        # Said now, not after the agent has started and seemed to listen.
+        raise SystemExit("--listen needs arecord (sudo apt install alsa-utils) and a microphone; "
+                         "or try it with --listen-from FILE.wav")
     settings = AgentSettings(
         server=args.server,
         token=args.token,
@@ -81,6 +86,7 @@ def _voice_settings(args):
 
     if importlib.util.find_spec("pocketsphinx") is None:
         raise SystemExit("--listen needs the speech engine: pip install 'homerelay[voice]'")
+
     from homerelay.agent.satellite import VoiceSettings  # noqa: PLC0415
     from homerelay.voice.listener import DEFAULT_WAKE_THRESHOLD  # noqa: PLC0415
 

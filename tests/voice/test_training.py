@@ -536,3 +536,14 @@ def test_an_empty_out_is_refused_and_a_path_with_spaces_is_printed_to_paste(take
     assert main(["voice", "train", str(folder), "--out", str(tmp_path / "my voice")]) == 0
     assert capsys.readouterr().out.splitlines()[-1] == (
         f"Use it with: homerelay agent --listen --voice-profile '{tmp_path / 'my voice'}'")
+
+
+def test_listening_without_arecord_is_said_before_the_agent_starts(tmp_path, monkeypatch):
+    # The agent said "Listening for 'hey home'", then only a traceback from the listening thread.
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.delenv(training.ENV_PROFILE, raising=False)
+    monkeypatch.setenv("HOMERELAY_DATA", str(tmp_path / "data"))
+    with pytest.raises(SystemExit) as stopped:
+        main(["agent", "--server", "http://127.0.0.1:1", "--token", "t", "--listen"])
+    assert str(stopped.value) == ("--listen needs arecord (sudo apt install alsa-utils) and a microphone; "
+                                  "or try it with --listen-from FILE.wav")
