@@ -166,6 +166,8 @@ class Agent:
     server: Server
     name: str = "agent"
     process: subprocess.Popen | None = None
+    # More `homerelay agent` options ("--reading-interval", "3600").
+    options: tuple[str, ...] = ()
 
     def start(self) -> None:
         """Start the agent process (again) and wait until it has reported its devices."""
@@ -173,7 +175,7 @@ class Agent:
         self.process = subprocess.Popen(
             homerelay(
                 "agent", "--simulate", "--server", self.server.url, "--token", self.server.agent_token,
-                "--state-file", str(self.server.workdir / f"{self.name}-state.json"),
+                "--state-file", str(self.server.workdir / f"{self.name}-state.json"), *self.options,
             ),
             env=subprocess_env(), cwd=self.server.workdir, stdout=log, stderr=subprocess.STDOUT,
         )

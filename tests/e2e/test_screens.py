@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 
 from tests.support.polling import poll
 
+from .conftest import Agent
 from .helpers import command_item, device_state, open_screen, snap
 
 pytestmark = pytest.mark.browser
@@ -110,29 +111,47 @@ def test_devices_show_live_state_and_switch_by_tap(signed_in, server, screenshot
     assert poll(lambda: device_state(server, "garage", "door") == "off")
 
 
+@contextmanager
+def readings_only_from_the_test(server, agent):
+    """The session's agent replaced, for a test, by one that sends one reading as it starts and
+    then none for an hour, so that the reading the test sends next stays the latest."""
+    # A time ahead of the server's is stored as the server's (the reading API), so a reading
+    # sent "a minute ahead" did not stay the latest: the agent's next one (every 10 s) replaced
+    # it, and the screen then showed the room's temperature, not the test's.
+    agent.stop()
+    quiet = Agent(server, options=("--reading-interval", "3600"))
+    started = datetime.now(timezone.utc)
+    quiet.start()
+    try:
+        assert poll(lambda: datetime.fromisoformat(server.api("GET", "/readings/latest").json()["at"]) >= started)
+        yield
+    finally:
+        quiet.stop()
+        agent.start()
+
+
 def test_dashboard_shows_a_new_reading_without_reload(signed_in, server, agent, screenshots):
     open_screen(signed_in, "Dashboard")
     expect(signed_in.locator("#reading-age")).to_contain_text("Measured")
     expect(signed_in.locator("#chart canvas")).to_have_count(1)
-    # The simulated agent's own readings (every 10 s) would replace this one, at any moment: a
-    # time ahead of the server's is stored as the server's (the reading API), so it cannot be
-    # kept the latest that way, and the test failed whenever the agent's came just after it.
-    agent.stop()
-    try:
+    with readings_only_from_the_test(server, agent):
         reply = server.api("POST", "/readings", token=server.agent_token, json={"temperature": 31.5, "humidity": 42})
         assert reply.status_code == 201
         expect(signed_in.locator("#temperature-value")).to_have_text("31.5")
         expect(signed_in.locator("#humidity-value")).to_have_text("42")
         expect(signed_in.locator("#reading-stale")).to_be_hidden()
         snap(signed_in, screenshots / "dashboard.png")
-    finally:
-        agent.start()
 
 
-def test_saving_a_threshold(signed_in, server, screenshots):
-    # A hot room (ahead of the simulated agent's readings, so that it is the latest one).
-    at = (datetime.now(timezone.utc) + timedelta(minutes=2)).isoformat()
-    server.api("POST", "/readings", token=server.agent_token, json={"temperature": 31.0, "humidity": 40, "at": at})
+def test_saving_a_threshold(signed_in, server, agent, screenshots):
+    with readings_only_from_the_test(server, agent):
+        saving_a_threshold(signed_in, server, screenshots)
+
+
+def saving_a_threshold(signed_in, server, screenshots):
+    """The body of test_saving_a_threshold, while only the test sends readings."""
+    # A hot room.
+    assert server.api("POST", "/readings", token=server.agent_token, json={"temperature": 31.0, "humidity": 40}).ok
     open_screen(signed_in, "Automation")
     expect(signed_in.get_by_role("combobox", name="Room")).to_have_value("living_room")
     signed_in.get_by_role("switch", name="Cooling").check()  # another test may have left it off
