@@ -23,6 +23,8 @@ logger = logging.getLogger(__name__)
 CHUNK_BYTES = 16000 * 2 // 10  # 0.1 s of 16 kHz 16-bit mono
 CONFIRM_SECONDS = 5.0
 ARECORD = ("arecord", "-q", "-t", "raw", "-f", "S16_LE", "-c", "1", "-r", "16000")
+# What reading the microphone needs, said where it is missing.
+MICROPHONE_NEEDS = "needs arecord (sudo apt install alsa-utils) and a microphone"
 
 
 class Phase(enum.Enum):
@@ -57,10 +59,15 @@ def file_chunks(path: str) -> Iterator[bytes]:
         yield pcm[start:start + CHUNK_BYTES]
 
 
+def can_record() -> bool:
+    """True when arecord, which reads the ALSA microphone, is installed."""
+    return shutil.which(ARECORD[0]) is not None
+
+
 def microphone_chunks(device: str, stop: threading.Event) -> Iterator[bytes]:
     """Samples from the ALSA microphone through arecord, until stopped."""
-    if shutil.which("arecord") is None:
-        raise RuntimeError("--listen needs arecord (apt-get install alsa-utils) and a microphone")
+    if not can_record():
+        raise RuntimeError(f"--listen {MICROPHONE_NEEDS}")
     process = subprocess.Popen([*ARECORD, "-D", device], stdout=subprocess.PIPE)
     try:
         while not stop.is_set():

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 from homerelay import const
@@ -53,14 +52,17 @@ def run(args):
 
     require_server(args)
     listening = args.listen or args.listen_from
-    if not listening and _voice_options_given(args):
-        raise SystemExit(f"{', '.join(_voice_options_given(args))}: only with --listen or --listen-from "
+    given = _voice_options_given(args)
+    if not listening and given:
+        raise SystemExit(f"{', '.join(given)}: only with --listen or --listen-from "
                          "(the agent hears nothing without them)")
     voice = _voice_settings(args) if listening else None
-    if voice is not None and not voice.listen_from and shutil.which("arecord") is None:
-        # Said now, not after the agent has started and seemed to listen.
-        raise SystemExit("--listen needs arecord (sudo apt install alsa-utils) and a microphone; "
-                         "or try it with --listen-from FILE.wav")
+    if voice is not None and not voice.listen_from:
+        from homerelay.agent.satellite import MICROPHONE_NEEDS, can_record  # noqa: PLC0415
+
+        if not can_record():
+            # Said now, not after the agent has started and seemed to listen.
+            raise SystemExit(f"--listen {MICROPHONE_NEEDS}; or try it with --listen-from FILE.wav")
     settings = AgentSettings(
         server=args.server,
         token=args.token,
@@ -86,7 +88,6 @@ def _voice_settings(args):
 
     if importlib.util.find_spec("pocketsphinx") is None:
         raise SystemExit("--listen needs the speech engine: pip install 'homerelay[voice]'")
-
     from homerelay.agent.satellite import VoiceSettings  # noqa: PLC0415
     from homerelay.voice.listener import DEFAULT_WAKE_THRESHOLD  # noqa: PLC0415
 

@@ -31,15 +31,18 @@ def run(args):
     from homerelay.voice.training import ENV_PROFILE, Profile, profile_in_use
 
     if args.voice_profile:
-        # Checked now, read by the decoding child processes, which inherit the environment.
-        os.environ[ENV_PROFILE] = str(Profile.load(args.voice_profile).path.resolve())
-    try:
-        profile = profile_in_use()
-    except VoiceProfileError as error:
-        # The server runs without it: speech is answered with this error until it is trained again.
-        logger.warning("%s", error)
+        # Checked now (a profile named but unusable stops the start), read by the decoding child
+        # processes, which inherit the environment.
+        profile = Profile.load(args.voice_profile)
+        os.environ[ENV_PROFILE] = str(profile.path.resolve())
     else:
-        if profile is not None:
-            logger.info("speech is heard with the voice profile %s (%d recordings)", profile.path, profile.aligned)
+        try:
+            profile = profile_in_use()
+        except VoiceProfileError as error:
+            # The server runs without it: speech is answered with this error until it is trained again.
+            logger.warning("%s", error)
+            profile = None
+    if profile is not None:
+        logger.info("speech is heard with the voice profile %s (%d recordings)", profile.path, profile.aligned)
     serve(args.host, args.port, database_url(database_option(args)), args.workers)
     return 0

@@ -80,18 +80,16 @@ def _record(args) -> int:
     import contextlib  # noqa: PLC0415
     import threading  # noqa: PLC0415
 
-    from homerelay.agent.satellite import microphone_chunks  # noqa: PLC0415
+    from homerelay.agent.satellite import MICROPHONE_NEEDS, can_record, microphone_chunks  # noqa: PLC0415
     from homerelay.voice.audio import to_wav  # noqa: PLC0415
     from homerelay.voice.listener import UtteranceCutter  # noqa: PLC0415
     from homerelay.voice.training import SENTENCES_FILE, training_sentences  # noqa: PLC0415
 
-    import shutil  # noqa: PLC0415
-
     sentences = training_sentences(_house(args), args.count)
     folder = Path(args.folder)
-    if shutil.which("arecord") is None:
-        raise HomerelayError("Recording needs arecord (sudo apt install alsa-utils) and a microphone; or record "
-                             "with any recorder, one WAV file a line of: homerelay voice sentences (docs/voice.md)")
+    if not can_record():
+        raise HomerelayError(f"Recording {MICROPHONE_NEEDS}; or record with any recorder, one WAV file a line "
+                             "of: homerelay voice sentences (docs/voice.md)")
     if folder.is_dir() and any(folder.iterdir()):
         raise HomerelayError(f"{folder} is not empty: record into a new folder (the takes in it are kept)")
     try:

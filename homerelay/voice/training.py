@@ -214,14 +214,14 @@ def train(recordings: Sequence[tuple[Audio, str]], profile: str | Path) -> Profi
     if len(recordings) < MIN_RECORDINGS:
         raise VoiceProfileError(f"{len(recordings)} recordings are too few to train on: read at least "
                                  f"{MIN_RECORDINGS} sentences (homerelay voice record makes {DEFAULT_COUNT})")
-    for number, (_, sentence) in enumerate(recordings, start=1):
-        count = len(words_of(sentence))
-        if not count:
+    sentence_words = [words_of(sentence) for _, sentence in recordings]
+    for number, said in enumerate(sentence_words, start=1):
+        if not said:
             raise VoiceProfileError(f"Sentence {number} has no words: each line is a sentence to read")
-        if count > MAX_SENTENCE_WORDS:
-            raise VoiceProfileError(f"Sentence {number} has {count} words: a take is one sentence of at most "
+        if len(said) > MAX_SENTENCE_WORDS:
+            raise VoiceProfileError(f"Sentence {number} has {len(said)} words: a take is one sentence of at most "
                                      f"{MAX_SENTENCE_WORDS} words (10 s)")
-    words = {word for _, sentence in recordings for word in words_of(sentence)}
+    words = {word for said in sentence_words for word in said}
     unknown = sorted(words - set(pronunciations(words)))
     if unknown:
         more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
@@ -331,10 +331,14 @@ def _holds_only_a_profile(folder: Path) -> bool:
     # Not merely a folder with a profile.json in it: the recordings kept inside a profile's folder,
     # or a folder of the user's that happens to have one, would be deleted with it.
     try:
-        entries = {entry.name for entry in folder.iterdir()}
-        return PROFILE_FILE in entries and entries <= PROFILE_ENTRIES and "files" in _read_about(folder / PROFILE_FILE)
+        return _holds_only_profile_files(folder) and "files" in _read_about(folder / PROFILE_FILE)
     except (OSError, ValueError, TypeError, RecursionError):
         return False
+
+
+def _holds_only_profile_files(folder: Path) -> bool:
+    """True when every entry of the folder is one of a profile's files (or there is none)."""
+    return {entry.name for entry in folder.iterdir()} <= PROFILE_ENTRIES
 
 
 def _read_about(path: Path) -> dict:
@@ -367,7 +371,7 @@ def _tidy_after_a_killed_training(target: Path) -> None:
             continue
         unfinished = entry.name.startswith(f".{target.name}{UNFINISHED_MARK}")
         old = entry.name.startswith(f".{target.name}{OLD_MARK}")
-        if not (unfinished or old) or not {e.name for e in entry.iterdir()} <= PROFILE_ENTRIES:
+        if not (unfinished or old) or not _holds_only_profile_files(entry):
             continue
         if old and not target.exists() and _holds_only_a_profile(entry):
             entry.rename(target)
